@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Text.Json;
+using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Ledger;
+using Tollgate.Gateway.Pricing;
+using Tollgate.Gateway.Providers;
+using Tollgate.Gateway.Proxy;
+using Tollgate.Gateway.Storage;
+
+namespace Tollgate.Gateway.Admin;
+
+/// <summary>The operator API (API.md "Admin API"): providers, prices, virtual keys, usage.</summary>
+public static class AdminEndpoints
+{
+    public static void MapAdmin(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin").AddEndpointFilter(AuthorizeAsync);
+
+        admin.MapGet("/providers", (ProviderRegistry registry) => Json(registry.List().Select(ProviderView.From)));
+        admin.MapPost("/providers", CreateProviderAsync);
+        admin.MapDelete("/providers/{name}", (string name, ProviderRegistry registry) =>
+            registry.Delete(name) ? Results.NoContent() : NotFound($"No provider named '{name}'."));
+
+        admin.MapGet("/prices", (PriceCatalog catalog) => Json(catalog.All().Select(p => PriceView.From(p.Provider, p.Model, p.Price, p.BuiltIn))));
+        admin.MapPut("/prices/{provider}/{**model}", SetPriceAsync);
+
+        admin.MapPost("/keys", CreateKeyAsync);
+        admin.MapGet("/keys", (KeyService keys, TimeProvider time) => Json(keys.List().Select(k => KeyView.From(k, time.GetUtcNow()))));
+        admin.MapGet("/keys/{id}", (string id, KeyService keys, TimeProvider time) =>
+            keys.Get(id) is { } key ? Json(KeyView.From(key, time.GetUtcNow())) : NotFound($"No key with id '{id}'."));
+        admin.MapPatch("/keys/{id}", PatchKeyAsync);
+        admin.MapDelete("/keys/{id}", (string id, KeyService keys, TimeProvider time) =>
+        {
+            if (keys.Get(id) is not { } key)
+            {
+                return NotFound($"No key with id '{id}'.");
+            }
+
+            var revoked = key.RevokedAt is null ? key with { RevokedAt = time.GetUtcNow() } : key;
+            keys.Update(revoked);
+            return Json(KeyView.From(revoked, time.GetUtcNow()));
+        });
+
+        admin.MapGet("/usage", UsageAsync);
+    }
+
+    private static async ValueTask<object?> AuthorizeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var keys = http.RequestServices.GetRequiredService<KeyService>();
+        var header = http.Request.Headers.Authorization.ToString();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : [];
+        if (presented.IsEmpty)
+        {
+            return Error(GatewayError.MissingApiKey);
+        }
+
+        if (!keys.IsMasterKey(presented))
+        {
+            var key = keys.Authenticate(presented);
+            if (key is null)
+            {
+                return Error(GatewayError.InvalidApiKey);
+            }
+
+            var readOnly = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
+            if (key.Role != VirtualKey.AdminRole && !(key.Role == VirtualKey.ViewerRole && readOnly))
+            {
+                return Error(new GatewayError(403, "forbidden", key.Role == VirtualKey.ViewerRole
+                    ? "Viewer keys may only read (GET)."
+                    : "This key has no admin rights."));
+            }
+        }
+
+        return await next(context);
+    }
+
+    private static async Task<IResult> CreateProviderAsync(HttpRequest http, ProviderRegistry registry)
+    {
+        var (request, error) = await ReadAsync<ProviderRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Contains('/', StringComparison.Ordinal))
+        {
+            return Invalid("'name' is required and may not contain '/'.", "name");
+        }
+
+        if (ProviderKinds.Parse(request.Kind) is not { } kind)
+        {
+            return Invalid("'kind' must be one of openai, anthropic, openai_compatible, azure_openai.", "kind");
+        }
+
+        var baseUrl = request.BaseUrl ?? kind.DefaultBaseUrl();
+        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            return Invalid("'base_url' must be an absolute http(s) URL.", "base_url");
+        }
+
+        var provider = registry.Upsert(request.Name, kind, baseUrl, string.IsNullOrEmpty(request.ApiKey) ? null : request.ApiKey, request.Models ?? []);
+        return Results.Json(ProviderView.From(provider), StoreJson.Options, statusCode: 201);
+    }
+
+    private static async Task<IResult> SetPriceAsync(string provider, string model, HttpRequest http, PriceCatalog catalog)
+    {
+        var (request, error) = await ReadAsync<PriceRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        if (request.InputPerMtok is not { } input || request.OutputPerMtok is not { } output || input < 0 || output < 0
+            || request.CachedInputPerMtok < 0 || request.CacheWritePerMtok < 0)
+        {
+            return Invalid("'input_per_mtok' and 'output_per_mtok' are required; prices may not be negative.");
+        }
+
+        var price = new ModelPrice(input, request.CachedInputPerMtok ?? input, request.CacheWritePerMtok ?? input, output, request.Currency ?? catalog.DefaultCurrency);
+        catalog.Set(provider, model, price);
+        return Json(PriceView.From(provider, model, price, builtIn: false));
+    }
+
+    private static async Task<IResult> CreateKeyAsync(HttpRequest http, KeyService keys, TimeProvider time)
+    {
+        var (request, error) = await ReadAsync<KeyRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Name))
+        {
+            return Invalid("'name' is required.", "name");
+        }
+
+        if (Unsupported(request) is { } unsupported)
+        {
+            return unsupported;
+        }
+
+        var role = request.Role ?? VirtualKey.AppRole;
+        if (role is not (VirtualKey.AppRole or VirtualKey.ViewerRole or VirtualKey.AdminRole))
+        {
+            return Invalid("'role' must be app, viewer or admin.", "role");
+        }
+
+        var (key, secret) = keys.Create(request.Name, role, request.Owner ?? KeyOwner.None, request.Models ?? [], request.ExpiresAt);
+        return Results.Json(KeyView.From(key, time.GetUtcNow(), secret), StoreJson.Options, statusCode: 201);
+    }
+
+    private static async Task<IResult> PatchKeyAsync(string id, HttpRequest http, KeyService keys, TimeProvider time)
+    {
+        if (keys.Get(id) is not { } key)
+        {
+            return NotFound($"No key with id '{id}'.");
+        }
+
+        var (request, error) = await ReadAsync<KeyRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        if (Unsupported(request) is { } unsupported)
+        {
+            return unsupported;
+        }
+
+        if (request.Role is { } role && role is not (VirtualKey.AppRole or VirtualKey.ViewerRole or VirtualKey.AdminRole))
+        {
+            return Invalid("'role' must be app, viewer or admin.", "role");
+        }
+
+        var updated = key with
+        {
+            Name = string.IsNullOrWhiteSpace(request.Name) ? key.Name : request.Name,
+            Role = request.Role ?? key.Role,
+            Owner = request.Owner ?? key.Owner,
+            Models = request.Models ?? key.Models,
+            ExpiresAt = request.ExpiresAt ?? key.ExpiresAt,
+        };
+        keys.Update(updated);
+        return Json(KeyView.From(updated, time.GetUtcNow()));
+    }
+
+    /// <summary>Plans, limits and budgets are governance (not in this build): refuse them rather than store limits nobody enforces.</summary>
+    private static IResult? Unsupported(KeyRequest request) =>
+        request.Plan is not null || request.Limits is not null || request.Budget is not null
+            ? Invalid("'plan', 'limits' and 'budget' are not supported by this build yet.")
+            : null;
+
+    private static async Task<IResult> UsageAsync(HttpRequest http, UsageQuery query, LedgerWriter ledger, TimeProvider time)
+    {
+        var from = DateTimeOffset.UnixEpoch;
+        var to = time.GetUtcNow().AddSeconds(1);
+        if (http.Query["from"].ToString() is { Length: > 0 } f && !DateTimeOffset.TryParse(f, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out from))
+        {
+            return Invalid("'from' must be an ISO-8601 time.", "from");
+        }
+
+        if (http.Query["to"].ToString() is { Length: > 0 } t && !DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out to))
+        {
+            return Invalid("'to' must be an ISO-8601 time.", "to");
+        }
+
+        var groupBy = http.Query["group_by"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (groupBy.FirstOrDefault(g => !UsageQuery.Dimensions.ContainsKey(g)) is { } unknown)
+        {
+            return Invalid($"Unknown group_by '{unknown}'. Use any of: {string.Join(", ", UsageQuery.Dimensions.Keys.Order(StringComparer.Ordinal))}.", "group_by");
+        }
+
+        // Reports read their own writes: wait for the records already handed to the writer.
+        await ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), http.HttpContext.RequestAborted);
+        return Json(query.Run(from, to, groupBy.Distinct(StringComparer.Ordinal).ToArray()));
+    }
+
+    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest http)
+        where T : class
+    {
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync<T>(http.Body, StoreJson.Options, http.HttpContext.RequestAborted);
+            return value is null ? (null, Invalid("A JSON object is required.")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Invalid("The request body is not valid JSON for this endpoint: " + e.Message));
+        }
+    }
+
+    private static IResult Json(object value) => Results.Json(value, StoreJson.Options);
+
+    private static IResult Invalid(string message, string? param = null) => Error(GatewayError.InvalidRequest(message, param));
+
+    private static IResult NotFound(string message) => Error(new GatewayError(404, "not_found", message));
+
+    private static IResult Error(GatewayError error) => new ErrorResult(error);
+
+    private sealed class ErrorResult(GatewayError error) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => ErrorWriter.WriteAsync(httpContext, ErrorShape.OpenAi, error);
+    }
+}

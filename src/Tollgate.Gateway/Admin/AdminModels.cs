@@ -1,0 +1,47 @@
+using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Pricing;
+using Tollgate.Gateway.Providers;
+
+namespace Tollgate.Gateway.Admin;
+
+public sealed record ProviderRequest(string? Name, string? Kind, string? BaseUrl, string? ApiKey, string[]? Models);
+
+public sealed record ProviderView(string Name, string Kind, string BaseUrl, string[] Models, bool HasApiKey, DateTimeOffset CreatedAt)
+{
+    public static ProviderView From(Provider p) => new(p.Name, p.Kind.ToWire(), p.BaseUrl, [.. p.Models], p.ApiKey is not null, p.CreatedAt);
+}
+
+public sealed record PriceRequest(decimal? InputPerMtok, decimal? CachedInputPerMtok, decimal? CacheWritePerMtok, decimal? OutputPerMtok, string? Currency);
+
+public sealed record PriceView(string Provider, string Model, decimal InputPerMtok, decimal CachedInputPerMtok, decimal CacheWritePerMtok, decimal OutputPerMtok, string Currency, string Source)
+{
+    public static PriceView From(string provider, string model, ModelPrice p, bool builtIn) =>
+        new(provider, model, p.InputPerMtok, p.CachedInputPerMtok, p.CacheWritePerMtok, p.OutputPerMtok, p.Currency, builtIn ? "builtin" : "override");
+}
+
+public sealed record KeyRequest(
+    string? Name,
+    string? Role,
+    KeyOwner? Owner,
+    string[]? Models,
+    DateTimeOffset? ExpiresAt,
+    string? Plan,
+    System.Text.Json.JsonElement? Limits,
+    System.Text.Json.JsonElement? Budget);
+
+public sealed record KeyView(
+    string Id,
+    string? Key,
+    string Prefix,
+    string Name,
+    string Role,
+    KeyOwner Owner,
+    string[] Models,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt,
+    bool Active)
+{
+    public static KeyView From(VirtualKey k, DateTimeOffset now, string? secret = null) =>
+        new(k.Id, secret, k.Prefix, k.Name, k.Role, k.Owner, [.. k.Models], k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.IsActive(now));
+}

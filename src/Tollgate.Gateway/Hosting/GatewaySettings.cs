@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace Tollgate.Gateway.Hosting;
+
+/// <summary>
+/// Start-up settings (API.md "Running"): defaults, then <c>TOLLGATE_*</c> environment variables, then command-line flags.
+/// Invalid values fail at start, never on the first request.
+/// </summary>
+public sealed class GatewaySettings
+{
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+
+    public string DataDir { get; set; } = "./data";
+
+    public string? MasterKey { get; set; }
+
+    public string? SecretKey { get; set; }
+
+    public bool Demo { get; set; }
+
+    public string? Postgres { get; set; }
+
+    public string? Redis { get; set; }
+
+    public string? ConfigFile { get; set; }
+
+    /// <summary>Largest accepted request body; larger gets 413 <c>request_too_large</c>.</summary>
+    public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Attribution headers every proxied request must carry (or get from its key's owner fields).</summary>
+    public IReadOnlyList<string> RequiredHeaders { get; set; } = [];
+
+    /// <summary>Upper bound for one upstream exchange, headers and body; streams included.</summary>
+    public int UpstreamTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>Usage records waiting for the ledger writer; when full, the proxy waits (back-pressure) rather than drop a record.</summary>
+    public int LedgerQueueCapacity { get; set; } = 100_000;
+
+    public int LedgerBatchSize { get; set; } = 2_000;
+
+    /// <summary>Reads settings from the environment and the command line; returns the arguments left for ASP.NET Core.</summary>
+    public static GatewaySettings Load(string[] args, Func<string, string?> env, out string[] remainingArgs)
+    {
+        var s = new GatewaySettings();
+        s.Urls = env("TOLLGATE_URLS") ?? s.Urls;
+        s.DataDir = env("TOLLGATE_DATA_DIR") ?? s.DataDir;
+        s.MasterKey = env("TOLLGATE_MASTER_KEY");
+        s.SecretKey = env("TOLLGATE_SECRET_KEY");
+        s.Postgres = env("TOLLGATE_POSTGRES");
+        s.Redis = env("TOLLGATE_REDIS");
+        s.ConfigFile = env("TOLLGATE_CONFIG");
+        s.MaxBodyBytes = Long(env("TOLLGATE_MAX_BODY_BYTES"), "TOLLGATE_MAX_BODY_BYTES") ?? s.MaxBodyBytes;
+        s.UpstreamTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_TIMEOUT_SECONDS") ?? s.UpstreamTimeoutSeconds;
+        if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)
+        {
+            s.RequiredHeaders = required.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--demo": s.Demo = true; break;
+                case "--urls": s.Urls = Next(); break;
+                case "--data-dir": s.DataDir = Next(); break;
+                case "--postgres": s.Postgres = Next(); break;
+                case "--redis": s.Redis = Next(); break;
+                case "--config": s.ConfigFile = Next(); break;
+                default: rest.Add(args[i]); break;
+            }
+        }
+
+        remainingArgs = [.. rest];
+        s.Validate();
+        return s;
+    }
+
+    public void Validate()
+    {
+        if (MaxBodyBytes < 1024)
+        {
+            throw new ArgumentException("TOLLGATE_MAX_BODY_BYTES must be at least 1024");
+        }
+
+        if (UpstreamTimeoutSeconds < 1)
+        {
+            throw new ArgumentException("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS must be positive");
+        }
+
+        // Refuse rather than silently run on the embedded stores when the operator asked for shared ones.
+        if (Postgres is not null || Redis is not null || ConfigFile is not null)
+        {
+            throw new ArgumentException("PostgreSQL, Redis and the declarative config file are not supported by this build yet; unset TOLLGATE_POSTGRES, TOLLGATE_REDIS and TOLLGATE_CONFIG");
+        }
+    }
+
+    private static long? Long(string? value, string name) =>
+        value is null ? null
+        : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
+        : throw new ArgumentException($"{name} must be an integer");
+}

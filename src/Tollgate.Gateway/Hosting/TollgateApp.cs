@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Tollgate.Gateway.Admin;
+using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Ledger;
+using Tollgate.Gateway.Pricing;
+using Tollgate.Gateway.Providers;
+using Tollgate.Gateway.Proxy;
+using Tollgate.Gateway.Storage;
+using Tollgate.MockProvider;
+
+namespace Tollgate.Gateway.Hosting;
+
+/// <summary>Builds the gateway: services, start-up (schema, master key, demo), endpoints.</summary>
+public static class TollgateApp
+{
+    public const string DemoKeyId = "key_demo";
+
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<GatewaySettings>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        var settings = GatewaySettings.Load(args, Environment.GetEnvironmentVariable, out var rest);
+        configure?.Invoke(settings);
+        settings.Validate();
+        Directory.CreateDirectory(settings.DataDir);
+
+        var builder = WebApplication.CreateSlimBuilder(rest);
+        builder.WebHost.UseUrls(settings.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // enforced by the pipeline, in the API's own error shape
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.ConfigureHttpJsonOptions(o => StoreJson.Configure(o.SerializerOptions));
+        builder.Services.AddTollgate(settings);
+        services?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        await InitializeAsync(app, settings);
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapProxy();
+        app.MapAdmin();
+        return app;
+    }
+
+    public static IServiceCollection AddTollgate(this IServiceCollection services, GatewaySettings settings)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new SqliteDatabase(Path.Combine(settings.DataDir, "tollgate.db")));
+        services.AddSingleton(_ => SecretProtector.Load(settings.SecretKey, settings.DataDir));
+        services.AddSingleton<KeyService>();
+        services.AddSingleton<ProviderRegistry>();
+        services.AddSingleton<PriceCatalog>();
+        services.AddSingleton<UsageQuery>();
+        services.AddSingleton<LedgerWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddSingleton<ProxyPipeline>();
+        services.AddHttpClient(ProxyPipeline.UpstreamClientName)
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // What a proxy wants (as in YARP's ForwarderHttpClientFactory): no proxy, redirects, decompression or cookies.
+                UseProxy = false,
+                AllowAutoRedirect = false,
+                AutomaticDecompression = System.Net.DecompressionMethods.None,
+                UseCookies = false,
+                ConnectTimeout = TimeSpan.FromSeconds(15),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+                EnableMultipleHttp2Connections = true,
+                MaxConnectionsPerServer = int.MaxValue,
+            })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+        return services;
+    }
+
+    private static async Task InitializeAsync(WebApplication app, GatewaySettings settings)
+    {
+        var services = app.Services;
+        services.GetRequiredService<SqliteDatabase>().Migrate();
+        var keys = services.GetRequiredService<KeyService>();
+        var generatedMaster = keys.Initialize(settings.MasterKey);
+        var providers = services.GetRequiredService<ProviderRegistry>();
+        providers.Load();
+        var prices = services.GetRequiredService<PriceCatalog>();
+        if (generatedMaster is not null)
+        {
+            Console.WriteLine($"Tollgate master key (shown once, stored hashed): {generatedMaster}");
+        }
+
+        if (settings.Demo)
+        {
+            var mock = await MockProviderServer.StartAsync();
+            app.Lifetime.ApplicationStopped.Register(() => mock.DisposeAsync().AsTask().GetAwaiter().GetResult());
+            providers.Upsert("mock", ProviderKind.OpenAiCompatible, mock.BaseUrl + "/v1", null, ["echo", "small", "large", "embed"]);
+            // Demo prices; PUT /admin/prices/mock/... overrides them (overrides load after this).
+            prices.Set("mock", "*", new ModelPrice(1.00m, 0.10m, 1.25m, 2.00m, "USD"), persist: false);
+            keys.Delete(DemoKeyId);
+            var (_, secret) = keys.Create("demo", VirtualKey.AppRole, new KeyOwner(Team: "demo"), [], null, DemoKeyId);
+            Console.WriteLine($"Demo mode: mock provider 'mock' at {mock.BaseUrl}; demo key: {secret}");
+            Console.WriteLine("Try: curl -s http://<host:port>/v1/chat/completions -H \"Authorization: Bearer " + secret + "\" -H 'Content-Type: application/json' -d '{\"model\":\"mock/echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'");
+        }
+
+        prices.Load();
+    }
+
+    private static void MapProxy(this WebApplication app)
+    {
+        var pipeline = app.Services.GetRequiredService<ProxyPipeline>();
+        app.MapPost(Protocols.ProtocolAdapter.ChatCompletions.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.ChatCompletions));
+        app.MapPost(Protocols.ProtocolAdapter.Embeddings.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.Embeddings));
+        app.MapPost(Protocols.ProtocolAdapter.Messages.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.Messages));
+        app.MapGet("/v1/models", ModelsEndpoint.HandleAsync);
+    }
+
+    internal static JsonSerializerOptions Json => StoreJson.Options;
+}

@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Tollgate.Gateway.Storage;
+
+namespace Tollgate.Gateway.Keys;
+
+/// <summary>Virtual keys and the master key: creation, lookup by hash (cached), revocation.</summary>
+public sealed class KeyService
+{
+    private readonly SqliteDatabase _db;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, VirtualKey> _byHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, VirtualKey>.AlternateLookup<ReadOnlySpan<char>> _byHashSpan;
+    private string? _masterHash;
+
+    public KeyService(SqliteDatabase db, TimeProvider time)
+    {
+        _db = db;
+        _time = time;
+        _byHashSpan = _byHash.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>Loads keys and sets up the master key. Returns the master key when one was generated (to print once).</summary>
+    public string? Initialize(string? configuredMasterKey)
+    {
+        foreach (var key in Query("SELECT * FROM keys", []))
+        {
+            _byHash[key.Hash] = key;
+        }
+
+        using var connection = _db.Open();
+        if (configuredMasterKey is not null)
+        {
+            _masterHash = KeyHash.Compute(configuredMasterKey);
+            return null;
+        }
+
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT value FROM settings WHERE name = 'master_key_hash'";
+        if (read.ExecuteScalar() is string stored)
+        {
+            _masterHash = stored;
+            return null;
+        }
+
+        var generated = KeyHash.NewSecret();
+        _masterHash = KeyHash.Compute(generated);
+        using var write = connection.CreateCommand();
+        write.CommandText = "INSERT INTO settings (name, value) VALUES ('master_key_hash', $v)";
+        write.Parameters.AddWithValue("$v", _masterHash);
+        write.ExecuteNonQuery();
+        return generated;
+    }
+
+    public bool IsMasterKey(ReadOnlySpan<char> presented)
+    {
+        Span<char> hex = stackalloc char[64];
+        return _masterHash is not null && KeyHash.Compute(presented, hex)
+            && CryptographicOperations.FixedTimeEquals(
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(hex),
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(_masterHash.AsSpan()));
+    }
+
+    /// <summary>The active key for a presented secret, or null (unknown, revoked or expired).</summary>
+    public VirtualKey? Authenticate(ReadOnlySpan<char> presented)
+    {
+        Span<char> hex = stackalloc char[64];
+        if (!presented.StartsWith(KeyHash.Prefix, StringComparison.Ordinal) || !KeyHash.Compute(presented, hex))
+        {
+            return null;
+        }
+
+        if (!_byHashSpan.TryGetValue(hex, out var key))
+        {
+            return null;
+        }
+
+        return key.IsActive(_time.GetUtcNow()) ? key : null;
+    }
+
+    public (VirtualKey Key, string Secret) Create(string name, string role, KeyOwner owner, IReadOnlyList<string> models, DateTimeOffset? expiresAt, string? id = null, string? secret = null)
+    {
+        secret ??= KeyHash.NewSecret();
+        var key = new VirtualKey(
+            id ?? KeyHash.NewId("key_"),
+            KeyHash.Compute(secret),
+            secret[..Math.Min(secret.Length, 8)],
+            name,
+            role,
+            owner,
+            models,
+            _time.GetUtcNow(),
+            expiresAt,
+            null);
+        Save(key, insert: true);
+        return (key, secret);
+    }
+
+    public IReadOnlyList<VirtualKey> List() => [.. _byHash.Values.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal)];
+
+    public VirtualKey? Get(string id) => _byHash.Values.FirstOrDefault(k => k.Id == id);
+
+    public void Update(VirtualKey key) => Save(key, insert: false);
+
+    /// <summary>Removes a key outright (demo keys are replaced at every start).</summary>
+    public void Delete(string id)
+    {
+        if (Get(id) is not { } existing)
+        {
+            return;
+        }
+
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM keys WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.ExecuteNonQuery();
+        _byHash.TryRemove(existing.Hash, out _);
+    }
+
+    private void Save(VirtualKey key, bool insert)
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = insert
+            ? """
+              INSERT INTO keys (id, hash, prefix, name, role, owner, models, created_at, expires_at, revoked_at)
+              VALUES ($id, $hash, $prefix, $name, $role, $owner, $models, $created, $expires, $revoked)
+              """
+            : """
+              UPDATE keys SET name = $name, role = $role, owner = $owner, models = $models,
+                  expires_at = $expires, revoked_at = $revoked WHERE id = $id
+              """;
+        SqliteDatabase.AddParameters(
+            command,
+            ("$id", key.Id),
+            ("$hash", key.Hash),
+            ("$prefix", key.Prefix),
+            ("$name", key.Name),
+            ("$role", key.Role),
+            ("$owner", JsonSerializer.Serialize(key.Owner, StoreJson.Options)),
+            ("$models", JsonSerializer.Serialize(key.Models, StoreJson.Options)),
+            ("$created", key.CreatedAt.ToUnixTimeMilliseconds()),
+            ("$expires", key.ExpiresAt?.ToUnixTimeMilliseconds()),
+            ("$revoked", key.RevokedAt?.ToUnixTimeMilliseconds()));
+        command.ExecuteNonQuery();
+        _byHash[key.Hash] = key;
+    }
+
+    private List<VirtualKey> Query(string sql, (string, object?)[] parameters)
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        SqliteDatabase.AddParameters(command, parameters);
+        using var reader = command.ExecuteReader();
+        var keys = new List<VirtualKey>();
+        while (reader.Read())
+        {
+            keys.Add(Read(reader));
+        }
+
+        return keys;
+    }
+
+    private static VirtualKey Read(SqliteDataReader r) => new(
+        r.GetString(r.GetOrdinal("id")),
+        r.GetString(r.GetOrdinal("hash")),
+        r.GetString(r.GetOrdinal("prefix")),
+        r.GetString(r.GetOrdinal("name")),
+        r.GetString(r.GetOrdinal("role")),
+        JsonSerializer.Deserialize<KeyOwner>(r.GetString(r.GetOrdinal("owner")), StoreJson.Options) ?? KeyOwner.None,
+        JsonSerializer.Deserialize<string[]>(r.GetString(r.GetOrdinal("models")), StoreJson.Options) ?? [],
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("created_at"))),
+        Time(r, "expires_at"),
+        Time(r, "revoked_at"));
+
+    private static DateTimeOffset? Time(SqliteDataReader r, string column)
+    {
+        var ordinal = r.GetOrdinal(column);
+        return r.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(ordinal));
+    }
+}

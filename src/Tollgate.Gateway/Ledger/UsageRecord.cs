@@ -1,0 +1,69 @@
+namespace Tollgate.Gateway.Ledger;
+
+/// <summary>
+/// One call that reached (or was sent to) a provider. Never holds prompt or completion text.
+/// <see cref="Id"/> is a UUIDv7, unique across replicas, so a replayed record is never counted twice.
+/// </summary>
+public sealed class UsageRecord
+{
+    public required string Id { get; init; }
+
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public string? KeyId { get; init; }
+
+    public Attribution Attribution { get; init; }
+
+    /// <summary><c>chat</c>, <c>embeddings</c> (OpenTelemetry GenAI operation names).</summary>
+    public required string Operation { get; init; }
+
+    public required string Provider { get; init; }
+
+    public required string RequestedModel { get; init; }
+
+    public string? ServedModel { get; set; }
+
+    public bool Stream { get; init; }
+
+    public long InputTokens { get; set; }
+
+    public long CachedTokens { get; set; }
+
+    public long CacheWriteTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
+    public long ReasoningTokens { get; set; }
+
+    public decimal Cost { get; set; }
+
+    public string Currency { get; set; } = "USD";
+
+    public double LatencyMs { get; set; }
+
+    public double? TimeToFirstTokenMs { get; set; }
+
+    /// <summary>HTTP status the client got; 499 when the client went away first.</summary>
+    public int Status { get; set; }
+
+    /// <summary>Null on success; otherwise <c>client_cancelled</c>, <c>upstream_timeout</c>, <c>upstream_connect</c>, <c>upstream_&lt;status&gt;</c>, <c>stream_error</c>, ...</summary>
+    public string? ErrorClass { get; set; }
+
+    /// <summary>True when some token figure is a tokenizer estimate because the provider reported none.</summary>
+    public bool Estimated { get; set; }
+
+    /// <summary>Usage and cost are final; set once by the pipeline.</summary>
+    internal bool Settled { get; set; }
+}
+
+/// <summary>Owner fields of the key completed by the request's attribution headers.</summary>
+public readonly record struct Attribution(
+    string? User,
+    string? Team,
+    string? Project,
+    string? CostCenter,
+    string? Customer,
+    string? Feature,
+    string? Environment,
+    string? Agent,
+    string? Session);

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Tollgate.Gateway.Proxy;
+
+namespace Tollgate.Gateway.Metering;
+
+/// <summary>
+/// Reads usage from the bytes of one provider response as they pass: the whole body of a non-streaming answer,
+/// or each SSE event of a stream. Keeps the output text only as raw bytes for a tokenizer estimate when the
+/// provider never reports usage (stream cut, error mid-stream); nothing is stored.
+/// </summary>
+public abstract class UsageMeter : IDisposable
+{
+    protected static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 256 };
+
+    private PooledBuffer? _outputText;
+
+    public long? Input { get; protected set; }
+
+    public long Cached { get; protected set; }
+
+    public long CacheWrite { get; protected set; }
+
+    public long? Output { get; protected set; }
+
+    public long Reasoning { get; protected set; }
+
+    /// <summary>True once the provider reported final usage.</summary>
+    public bool Complete { get; protected set; }
+
+    public string? ServedModel { get; protected set; }
+
+    public string? ResponseId { get; protected set; }
+
+    /// <summary>Set when the provider signalled an error inside an otherwise successful response (an SSE error event).</summary>
+    public string? StreamError { get; protected set; }
+
+    /// <summary>Reads a complete non-streaming response body.</summary>
+    public abstract void ReadResponse(ReadOnlySpan<byte> json);
+
+    /// <summary>Reads one SSE event's data and decides what the client gets of it.</summary>
+    public abstract SseAction OnEvent(ReadOnlySpan<byte> data);
+
+    /// <summary>Final figures: reported ones where the provider sent them, tokenizer estimates for the rest.</summary>
+    public (TokenUsage Usage, bool Estimated) Result(Func<long> estimateInput)
+    {
+        if (Complete)
+        {
+            return (new TokenUsage(Input ?? 0, Cached, CacheWrite, Output ?? 0, Reasoning), false);
+        }
+
+        var output = Math.Max(Output ?? 0, _outputText is null ? 0 : TokenEstimator.CountText(_outputText.Span));
+        return (new TokenUsage(Input ?? estimateInput(), Cached, CacheWrite, output, Reasoning), true);
+    }
+
+    /// <summary>Usage that the provider rejected before generating anything: nothing is billed.</summary>
+    public void MarkNothingBilled()
+    {
+        Input ??= 0;
+        Output ??= 0;
+        Complete = true;
+    }
+
+    protected void AppendOutputText(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.HasValueSequence)
+        {
+            (_outputText ??= new PooledBuffer(1024)).Append(reader.ValueSpan);
+        }
+    }
+
+    protected static long ReadLong(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var v) ? v : 0;
+    }
+
+    protected static string? ReadString(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+    }
+
+    /// <summary>Skips the value after a property name.</summary>
+    protected static void SkipValue(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        reader.Skip();
+    }
+
+    public void Dispose()
+    {
+        _outputText?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+public enum SseAction
+{
+    Forward,
+    Drop,
+
+    /// <summary>Forward without the <c>"usage":null</c> member the provider added only because the gateway asked for usage.</summary>
+    ForwardWithoutNullUsage,
+}

@@ -1,0 +1,7 @@
+using Tollgate.Gateway.Hosting;
+
+var app = await TollgateApp.BuildAsync(args);
+await app.RunAsync();
+
+/// <summary>Entry point; public for <c>WebApplicationFactory</c>-style tests.</summary>
+public partial class Program;

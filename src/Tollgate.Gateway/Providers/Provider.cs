@@ -1,0 +1,38 @@
+namespace Tollgate.Gateway.Providers;
+
+/// <summary>A configured upstream with its decrypted API key (in memory only) and precomputed endpoint URIs.</summary>
+public sealed class Provider
+{
+    private readonly Uri[] _endpoints;
+
+    public Provider(string name, ProviderKind kind, string baseUrl, string? apiKey, IReadOnlyList<string> models, DateTimeOffset createdAt)
+    {
+        Name = name;
+        Kind = kind;
+        BaseUrl = baseUrl.TrimEnd('/');
+        ApiKey = apiKey;
+        Models = models;
+        CreatedAt = createdAt;
+        _endpoints =
+        [
+            new Uri(BaseUrl + "/chat/completions"),
+            new Uri(BaseUrl + "/embeddings"),
+            new Uri(BaseUrl + "/messages"),
+        ];
+    }
+
+    public string Name { get; }
+
+    public ProviderKind Kind { get; }
+
+    public string BaseUrl { get; }
+
+    public string? ApiKey { get; }
+
+    /// <summary>Models this provider advertises in <c>/v1/models</c> beyond the ones priced in the catalog.</summary>
+    public IReadOnlyList<string> Models { get; }
+
+    public DateTimeOffset CreatedAt { get; }
+
+    public Uri Endpoint(WireApi api) => _endpoints[(int)api];
+}

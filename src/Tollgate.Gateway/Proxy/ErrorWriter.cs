@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Net.Http.Headers;
+
+namespace Tollgate.Gateway.Proxy;
+
+/// <summary>The one place that turns a <see cref="GatewayError"/> into a response in the called API's shape.</summary>
+public static class ErrorWriter
+{
+    public const string ErrorCodeHeader = "X-Tollgate-Error-Code";
+
+    public static Task WriteAsync(HttpContext context, ErrorShape shape, GatewayError error)
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            // Nothing honest can be added to a response already under way; close it so the client sees a cut.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = error.Status;
+        response.Headers[ErrorCodeHeader] = error.Code;
+        response.Headers[HeaderNames.ContentType] = "application/json";
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            if (shape == ErrorShape.Anthropic)
+            {
+                w.WriteString("type", "error");
+                w.WriteStartObject("error");
+                w.WriteString("type", AnthropicType(error.Status));
+                w.WriteString("message", error.Code + ": " + error.Message);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteStartObject("error");
+                w.WriteString("message", error.Message);
+                w.WriteString("type", OpenAiType(error.Status));
+                w.WriteString("code", error.Code);
+                if (error.Param is null)
+                {
+                    w.WriteNull("param");
+                }
+                else
+                {
+                    w.WriteString("param", error.Param);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        }
+
+        return response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
+    }
+
+    private static string OpenAiType(int status) => status switch
+    {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        429 => "rate_limit_error",
+        >= 500 => "server_error",
+        _ => "invalid_request_error",
+    };
+
+    private static string AnthropicType(int status) => status switch
+    {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        503 => "overloaded_error",
+        >= 500 => "api_error",
+        _ => "invalid_request_error",
+    };
+}
+
+public enum ErrorShape
+{
+    OpenAi,
+    Anthropic,
+}

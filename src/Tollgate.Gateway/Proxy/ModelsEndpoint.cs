@@ -1,0 +1,40 @@
+using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Pricing;
+using Tollgate.Gateway.Providers;
+using Tollgate.Gateway.Storage;
+
+namespace Tollgate.Gateway.Proxy;
+
+/// <summary><c>GET /v1/models</c>: the models the calling key may use, named as the client must send them.</summary>
+public static class ModelsEndpoint
+{
+    public static async Task HandleAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var keys = services.GetRequiredService<KeyService>();
+        var header = context.Request.Headers.Authorization.ToString();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : context.Request.Headers["x-api-key"].ToString();
+        if (keys.Authenticate(presented) is not { } key)
+        {
+            await ErrorWriter.WriteAsync(context, ErrorShape.OpenAi, presented.Length == 0 ? GatewayError.MissingApiKey : GatewayError.InvalidApiKey);
+            return;
+        }
+
+        var prices = services.GetRequiredService<PriceCatalog>();
+        var models = new List<object>();
+        foreach (var provider in services.GetRequiredService<ProviderRegistry>().List())
+        {
+            var created = provider.CreatedAt.ToUnixTimeSeconds();
+            foreach (var model in prices.PricedModels(provider).Concat(provider.Models).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                var id = provider.Name + "/" + model;
+                if (key.AllowsModel(id))
+                {
+                    models.Add(new { id, @object = "model", created, owned_by = provider.Name });
+                }
+            }
+        }
+
+        await context.Response.WriteAsJsonAsync(new { @object = "list", data = models }, StoreJson.Options);
+    }
+}

@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Tollgate.Gateway.Hosting;
+using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Ledger;
+using Tollgate.Gateway.Metering;
+using Tollgate.Gateway.Pricing;
+using Tollgate.Gateway.Protocols;
+using Tollgate.Gateway.Providers;
+
+namespace Tollgate.Gateway.Proxy;
+
+/// <summary>
+/// The request pipeline, top to bottom: authenticate → read and parse the body → route → policy → forward and relay
+/// → settle into exactly one usage record. Every API endpoint runs through here; only the <see cref="ProtocolAdapter"/> differs.
+/// </summary>
+public sealed partial class ProxyPipeline(
+    KeyService keys,
+    ProviderRegistry providers,
+    PriceCatalog prices,
+    LedgerWriter ledger,
+    IHttpClientFactory httpClients,
+    GatewaySettings settings,
+    TimeProvider time,
+    ILogger<ProxyPipeline> log)
+{
+    public const string UpstreamClientName = "upstream";
+    public const string RequestIdHeader = "X-Tollgate-Request-Id";
+    public const string CostHeader = "X-Tollgate-Cost";
+
+    private readonly TimeSpan _upstreamTimeout = TimeSpan.FromSeconds(settings.UpstreamTimeoutSeconds);
+
+    public async Task HandleAsync(HttpContext context, ProtocolAdapter adapter)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var requestId = Guid.CreateVersion7().ToString();
+        context.Response.Headers[RequestIdHeader] = requestId;
+
+        var key = Authenticate(context.Request);
+        if (key is null)
+        {
+            await ErrorWriter.WriteAsync(context, adapter.Shape, context.Request.Headers.ContainsKey(HeaderNames.Authorization) || context.Request.Headers.ContainsKey("x-api-key")
+                ? GatewayError.InvalidApiKey
+                : GatewayError.MissingApiKey);
+            return;
+        }
+
+        if (AttributionReader.Read(context.Request.Headers, key.Owner, settings.RequiredHeaders, out var attribution) is { } attributionError)
+        {
+            await ErrorWriter.WriteAsync(context, adapter.Shape, attributionError);
+            return;
+        }
+
+        var (body, bodyError) = await RequestBody.ReadAsync(context.Request, settings.MaxBodyBytes, context.RequestAborted);
+        if (body is null)
+        {
+            await ErrorWriter.WriteAsync(context, adapter.Shape, bodyError!);
+            return;
+        }
+
+        using (body)
+        {
+            if (adapter.Validate(body.Span, out var request) is { } invalid)
+            {
+                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.InvalidRequest(invalid));
+                return;
+            }
+
+            var slash = request.Model.IndexOf('/', StringComparison.Ordinal);
+            var provider = slash > 0 ? providers.Find(request.Model.AsSpan(0, slash)) : null;
+            if (provider is null || slash == request.Model.Length - 1)
+            {
+                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.ModelNotFound(request.Model));
+                return;
+            }
+
+            if (!provider.Kind.Speaks(adapter.Api))
+            {
+                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.InvalidRequest(
+                    $"The provider '{provider.Name}' ({provider.Kind.ToWire()}) does not serve {adapter.Path}; use {ProtocolAdapter.AlternativeFor(provider.Kind)}.", "model"));
+                return;
+            }
+
+            if (!key.AllowsModel(request.Model))
+            {
+                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.ModelNotAllowed(request.Model));
+                return;
+            }
+
+            var record = new UsageRecord
+            {
+                Id = requestId,
+                Timestamp = time.GetUtcNow(),
+                KeyId = key.Id,
+                Attribution = attribution,
+                Operation = adapter.Operation,
+                Provider = provider.Name,
+                RequestedModel = request.Model,
+                Stream = request.Stream,
+            };
+            await ForwardAsync(context, adapter, provider, body, request, request.Model[(slash + 1)..], record, started);
+        }
+    }
+
+    private VirtualKey? Authenticate(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization;
+        if (authorization.Count == 1 && authorization[0] is { } value && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return keys.Authenticate(value.AsSpan(7).Trim());
+        }
+
+        // Anthropic clients send x-api-key; accept it on every path so one key works with any SDK.
+        if (request.Headers.TryGetValue("x-api-key", out var apiKey) && apiKey.Count == 1)
+        {
+            return keys.Authenticate(apiKey[0]);
+        }
+
+        return null;
+    }
+
+    private async Task ForwardAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, PooledBuffer body, ParsedRequest request, string upstreamModel, UsageRecord record, long started)
+    {
+        var injected = adapter.InjectsStreamUsage(request);
+        using var meter = adapter.CreateMeter(injected);
+        using var forwardBody = BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(_upstreamTimeout);
+        var cancel = deadline.Token;
+        HttpResponseMessage? upstream = null;
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, provider.Endpoint(adapter.Api))
+            {
+                Content = new ReadOnlyMemoryContent(forwardBody.Memory),
+            };
+            message.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+            UpstreamHeaders.CopyRequestHeaders(context.Request.Headers, message, provider);
+
+            upstream = await httpClients.CreateClient(UpstreamClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancel);
+            var status = (int)upstream.StatusCode;
+            if (status >= 400)
+            {
+                await RelayUpstreamErrorAsync(context, adapter, provider, upstream, record, meter, cancel);
+                return;
+            }
+
+            record.Status = status;
+            var response = context.Response;
+            response.StatusCode = status;
+            UpstreamHeaders.CopyResponseHeaders(upstream, response);
+            var upstreamStream = await upstream.Content.ReadAsStreamAsync(cancel);
+            if (request.Stream && upstream.Content.Headers.ContentType?.MediaType == "text/event-stream")
+            {
+                response.Headers.CacheControl = "no-cache";
+                context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+                await response.StartAsync(cancel);
+                await SseRelay.RelayAsync(upstreamStream, response.BodyWriter, meter, () => record.TimeToFirstTokenMs = Elapsed(started), cancel);
+                if (meter.StreamError is { } streamError)
+                {
+                    record.ErrorClass = streamError;
+                }
+            }
+            else
+            {
+                using var responseBody = await ReadAllAsync(upstreamStream, upstream.Content.Headers.ContentLength, cancel);
+                record.TimeToFirstTokenMs = Elapsed(started);
+                meter.ReadResponse(responseBody.Span);
+                Settle(record, meter, body, provider, started);
+                response.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
+                response.ContentLength = responseBody.Length;
+                await response.Body.WriteAsync(responseBody.Memory, cancel);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            await FailAsync(context, adapter, provider, record, e);
+        }
+        finally
+        {
+            if (!record.Settled)
+            {
+                Settle(record, meter, body, provider, started);
+            }
+
+            upstream?.Dispose();
+            await ledger.EnqueueAsync(record);
+        }
+    }
+
+    /// <summary>Provider 4xx answers go back as they came (the client's SDK understands them); 5xx become 502 <c>upstream_error</c>.</summary>
+    private static async Task RelayUpstreamErrorAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, HttpResponseMessage upstream, UsageRecord record, UsageMeter meter, CancellationToken cancel)
+    {
+        var status = (int)upstream.StatusCode;
+        record.ErrorClass = "upstream_" + status.ToString(CultureInfo.InvariantCulture);
+        meter.MarkNothingBilled();
+        using var errorBody = await ReadAllAsync(await upstream.Content.ReadAsStreamAsync(cancel), upstream.Content.Headers.ContentLength, cancel);
+        if (status >= 500)
+        {
+            record.Status = 502;
+            await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.UpstreamError($"The provider '{provider.Name}' failed with status {status}."));
+            return;
+        }
+
+        record.Status = status;
+        context.Response.StatusCode = status;
+        UpstreamHeaders.CopyResponseHeaders(upstream, context.Response);
+        context.Response.Headers[ErrorWriter.ErrorCodeHeader] = "upstream_error";
+        context.Response.ContentLength = errorBody.Length;
+        await context.Response.Body.WriteAsync(errorBody.Memory, cancel);
+    }
+
+    private async Task FailAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UsageRecord record, Exception exception)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            record.Status = 499;
+            record.ErrorClass = "client_cancelled";
+            return;
+        }
+
+        var started = context.Response.HasStarted;
+        var (error, errorClass) = exception switch
+        {
+            OperationCanceledException => (GatewayError.UpstreamTimeout(provider.Name), "upstream_timeout"),
+            HttpRequestException when !started && record.Status == 0 => (GatewayError.UpstreamError($"The provider '{provider.Name}' could not be reached."), "upstream_connect"),
+            _ => (GatewayError.UpstreamError($"The provider '{provider.Name}' broke off the response."), "upstream_broken"),
+        };
+        LogUpstreamFailure(log, provider.Name, errorClass, exception.GetType().Name);
+        record.ErrorClass = errorClass;
+        if (!started)
+        {
+            record.Status = error.Status;
+        }
+
+        await ErrorWriter.WriteAsync(context, adapter.Shape, error);
+    }
+
+    /// <summary>Actual usage where the provider reported it, tokenizer estimates where not; cost from the catalog.</summary>
+    private void Settle(UsageRecord record, UsageMeter meter, PooledBuffer requestBody, Provider provider, long started)
+    {
+        var (usage, estimated) = meter.Result(() => TokenEstimator.CountJsonStrings(requestBody.Span));
+        record.InputTokens = usage.Input;
+        record.CachedTokens = usage.Cached;
+        record.CacheWriteTokens = usage.CacheWrite;
+        record.OutputTokens = usage.Output;
+        record.ReasoningTokens = usage.Reasoning;
+        record.Estimated = estimated;
+        record.ServedModel = meter.ServedModel;
+        var upstreamModel = record.RequestedModel[(provider.Name.Length + 1)..];
+        var price = prices.Find(provider, upstreamModel) ?? (meter.ServedModel is { } served ? prices.Find(provider, served) : null);
+        record.Cost = price?.Cost(usage) ?? 0m;
+        record.Currency = price?.Currency ?? prices.DefaultCurrency;
+        record.LatencyMs = Elapsed(started);
+        record.Settled = true;
+    }
+
+    private static async Task<PooledBuffer> ReadAllAsync(Stream stream, long? length, CancellationToken cancel)
+    {
+        var buffer = new PooledBuffer((int)Math.Min(length ?? 16 * 1024, 64 * 1024 * 1024) + 1);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer.GetMemory(16 * 1024), cancel)) > 0)
+            {
+                buffer.Advance(read);
+            }
+
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    private static double Elapsed(long started) => Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Provider} failed: {ErrorClass} ({ExceptionType})")]
+    private static partial void LogUpstreamFailure(ILogger logger, string provider, string errorClass, string exceptionType);
+}

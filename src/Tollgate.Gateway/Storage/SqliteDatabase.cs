@@ -1,0 +1,113 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tollgate.Gateway.Storage;
+
+/// <summary>The embedded SQLite file holding configuration (providers, prices, keys, settings) and the ledger.</summary>
+public sealed class SqliteDatabase
+{
+    private readonly string _connectionString;
+
+    public SqliteDatabase(string path)
+    {
+        Path = path;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        // WAL lets the ledger writer append while admin queries read; NORMAL sync is durable across process crashes.
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    public void Migrate()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = Schema;
+        command.ExecuteNonQuery();
+    }
+
+    public static void AddParameters(SqliteCommand command, params (string Name, object? Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+    }
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS providers (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            api_key_encrypted TEXT,
+            models TEXT NOT NULL DEFAULT '[]',
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS prices (
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            input_per_mtok TEXT NOT NULL,
+            cached_input_per_mtok TEXT NOT NULL,
+            cache_write_per_mtok TEXT NOT NULL,
+            output_per_mtok TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            PRIMARY KEY (provider, model)
+        );
+        CREATE TABLE IF NOT EXISTS keys (
+            id TEXT PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            models TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            revoked_at INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS usage (
+            id TEXT PRIMARY KEY,
+            ts INTEGER NOT NULL,
+            key_id TEXT,
+            user TEXT, team TEXT, project TEXT, cost_center TEXT, customer TEXT,
+            feature TEXT, environment TEXT, agent TEXT, session TEXT,
+            operation TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            requested_model TEXT NOT NULL,
+            served_model TEXT,
+            stream INTEGER NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            cached_tokens INTEGER NOT NULL,
+            cache_write_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL,
+            cost_e10 INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            latency_ms REAL NOT NULL,
+            ttft_ms REAL,
+            status INTEGER NOT NULL,
+            error_class TEXT,
+            estimated INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS usage_ts ON usage (ts);
+        """;
+}

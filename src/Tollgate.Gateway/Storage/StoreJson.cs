@@ -1,0 +1,17 @@
+using System.Text.Json;
+
+namespace Tollgate.Gateway.Storage;
+
+/// <summary>One JSON convention for the wire and for JSON columns: snake_case, nulls omitted.</summary>
+public static class StoreJson
+{
+    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions());
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        options.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip;
+        return options;
+    }
+}
