@@ -25,9 +25,12 @@ public static class ModelsEndpoint
         foreach (var provider in services.GetRequiredService<ProviderRegistry>().List())
         {
             var created = provider.CreatedAt.ToUnixTimeSeconds();
-            foreach (var model in prices.PricedModels(provider).Concat(provider.Models).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            // Priced models, the provider's declared models, and models the key's allowlist names exactly.
+            var prefix = provider.Name + "/";
+            var named = key.Models.Where(m => m.StartsWith(prefix, StringComparison.Ordinal) && !m.EndsWith('*')).Select(m => m[prefix.Length..]);
+            foreach (var model in prices.PricedModels(provider).Concat(provider.Models).Concat(named).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
-                var id = provider.Name + "/" + model;
+                var id = prefix + model;
                 if (key.AllowsModel(id))
                 {
                     models.Add(new { id, @object = "model", created, owned_by = provider.Name });
