@@ -100,7 +100,7 @@ public sealed class StreamingTests(GatewayHost host)
     {
         var (id, key) = await host.CreateKey();
 
-        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(stream: true), ("x-mock-abort-after-chunks", "4"));
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(stream: true), ("x-mock-abort-after-chunks", "4"), ("x-mock-chunk-delay-ms", "50"));
         try
         {
             await response.Content.ReadAsStringAsync();

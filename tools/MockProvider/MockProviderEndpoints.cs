@@ -20,6 +20,7 @@ public static class MockProviderEndpoints
         app.MapPost("/v1/chat/completions", (HttpContext context) => ChatAsync(context, options, log));
         app.MapPost("/v1/embeddings", (HttpContext context) => EmbeddingsAsync(context, options, log));
         app.MapPost("/v1/messages", (HttpContext context) => MessagesAsync(context, options, log));
+        app.MapGet("/_mock/stats", () => Results.Json(new { requests = log.Count }));
         app.MapGet("/v1/models", () => Results.Json(new
         {
             @object = "list",

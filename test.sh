@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine with the .NET 10 SDK: bash test.sh
+# Builds Release, runs the .NET tests (unit, in-process HTTP, real processes) and the Node SDK tests,
+# and ends with one line: "N passed, N failed[, N skipped]".
+set -uo pipefail
+cd "$(dirname "$0")"
+out=.ci/out
+mkdir -p "$out"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+need node && need npm || apt_install nodejs npm
+
+passed=0; failed=0; skipped=0
+add() { passed=$((passed + ${1:-0})); failed=$((failed + ${2:-0})); skipped=$((skipped + ${3:-0})); }
+
+echo "== build (Release)"
+if ! dotnet build Tollgate.slnx -c Release -nologo -v quiet 2>&1 | tee "$out/build.log" | grep -E "error|Warn|Elapsed"; then :; fi
+if ! grep -q "0 Error(s)" "$out/build.log"; then
+  echo "build failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+echo "== .NET tests"
+dotnet test tests/Tollgate.Tests -c Release --no-build -nologo 2>&1 | tee "$out/dotnet-test.log" | grep -vE "^\s+at " | grep -E "Failed |Passed!|Failed!|Error Message|^\s{3}" | head -200
+summary=$(grep -E "(Passed|Failed)!\s+-\s+Failed:" "$out/dotnet-test.log" | tail -1)
+if [ -n "$summary" ]; then
+  f=$(sed -E 's/.*Failed:\s*([0-9]+).*/\1/' <<<"$summary"); p=$(sed -E 's/.*Passed:\s*([0-9]+).*/\1/' <<<"$summary"); s=$(sed -E 's/.*Skipped:\s*([0-9]+).*/\1/' <<<"$summary")
+  add "$p" "$f" "$s"
+else
+  echo ".NET test run produced no summary"; add 0 1 0
+fi
+
+echo "== Node SDK tests (npm openai, @anthropic-ai/sdk)"
+if (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >"../../$out/npm.log" 2>&1); then
+  (cd tests/node && node --test --test-concurrency=1 --test-reporter=tap sdk.test.mjs) >"$out/node-test.log" 2>&1
+  grep -E "^# (pass|fail)|^not ok" "$out/node-test.log"
+  np=$(grep -E "^# pass " "$out/node-test.log" | awk '{print $3}'); nf=$(grep -E "^# fail " "$out/node-test.log" | awk '{print $3}')
+  if [ -z "$np" ]; then tail -40 "$out/node-test.log"; add 0 1 0; else add "$np" "$nf" 0; fi
+else
+  tail -20 "$out/npm.log"; add 0 1 0
+fi
+
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ]
