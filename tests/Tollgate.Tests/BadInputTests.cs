@@ -31,6 +31,13 @@ public sealed class BadInputTests(GatewayHost host)
         { "/v1/messages", "{\"model\":\"mock/echo\",\"messages\":\"hi\"}", 400, "invalid_request" },
         { "/v1/messages", "{{{", 400, "invalid_request" },
         { "/v1/messages", "{\"model\":\"nope/claude\",\"max_tokens\":5,\"messages\":[]}", 404, "model_not_found" },
+        { "/v1/responses", "{\"model\":\"mock/echo\",\"input\":", 400, "invalid_request" },
+        { "/v1/responses", "{\"input\":\"hi\"}", 400, "invalid_request" },
+        { "/v1/responses", "{\"model\":\"mock/echo\",\"input\":5}", 400, "invalid_request" },
+        { "/v1/responses", "{\"model\":\"mock/echo\",\"input\":\"hi\",\"max_output_tokens\":\"ten\"}", 400, "invalid_request" },
+        { "/v1/responses", "{\"model\":\"mock/echo\",\"input\":\"hi\",\"background\":\"yes\"}", 400, "invalid_request" },
+        { "/v1/responses", "{\"model\":\"mock/echo\",\"input\":\"hi\",\"previous_response_id\":7}", 400, "invalid_request" },
+        { "/v1/responses", "{\"model\":\"nope/gpt-5\",\"input\":\"hi\"}", 404, "model_not_found" },
     };
 
     [Theory]
@@ -83,6 +90,7 @@ public sealed class BadInputTests(GatewayHost host)
     [InlineData("/v1/chat/completions", "sk-not-even-ours")]
     [InlineData("/v1/messages", "tg-unknown-key")]
     [InlineData("/v1/embeddings", "tg-unknown-key")]
+    [InlineData("/v1/responses", "tg-unknown-key")]
     public async Task Unknown_or_missing_keys_get_401(string path, string? key)
     {
         using var response = await host.Proxy(path, key, GatewayHost.Chat());

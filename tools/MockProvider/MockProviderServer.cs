@@ -30,7 +30,9 @@ public sealed class MockProviderServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
         var log = new MockRequestLog();
-        app.MapMockProvider(options ?? new MockOptions(), log);
+        var mockOptions = options ?? new MockOptions();
+        app.MapMockProvider(mockOptions, log);
+        app.MapMockResponses(mockOptions, log);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new MockProviderServer(app, log, address.TrimEnd('/'));

@@ -55,6 +55,7 @@ public static class TollgateApp
         services.AddSingleton<UsageQuery>();
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddSingleton<ResponseOwners>();
         services.AddSingleton<ProxyPipeline>();
         services.AddHttpClient(ProxyPipeline.UpstreamClientName)
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
@@ -112,6 +113,13 @@ public static class TollgateApp
         app.MapPost(Protocols.ProtocolAdapter.ChatCompletions.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.ChatCompletions));
         app.MapPost(Protocols.ProtocolAdapter.Embeddings.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.Embeddings));
         app.MapPost(Protocols.ProtocolAdapter.Messages.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.Messages));
+        app.MapPost(Protocols.ProtocolAdapter.Responses.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.Responses));
+        // Codex CLI first tries the Responses API over a WebSocket: refuse at once so it falls back to SSE without delay.
+        app.MapGet(Protocols.ProtocolAdapter.Responses.Path, context => ErrorWriter.WriteAsync(context, ErrorShape.OpenAi, GatewayError.WebSocketNotSupported));
+        app.MapGet("/v1/responses/{id}", (HttpContext context, string id) => pipeline.HandleFollowUpAsync(context, id, "responses.retrieve", ""));
+        app.MapDelete("/v1/responses/{id}", (HttpContext context, string id) => pipeline.HandleFollowUpAsync(context, id, "responses.delete", ""));
+        app.MapPost("/v1/responses/{id}/cancel", (HttpContext context, string id) => pipeline.HandleFollowUpAsync(context, id, "responses.cancel", "/cancel"));
+        app.MapGet("/v1/responses/{id}/input_items", (HttpContext context, string id) => pipeline.HandleFollowUpAsync(context, id, "responses.input_items", "/input_items"));
         app.MapGet("/v1/models", ModelsEndpoint.HandleAsync);
     }
 

@@ -161,6 +161,7 @@ public sealed partial class LedgerWriter : BackgroundService
             p[26].Value = r.Status;
             p[27].Value = (object?)r.ErrorClass ?? DBNull.Value;
             p[28].Value = r.Estimated ? 1 : 0;
+            p[29].Value = (object?)r.ResponseId ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
 
@@ -173,7 +174,7 @@ public sealed partial class LedgerWriter : BackgroundService
         [
             "id", "ts", "key_id", "user", "team", "project", "cost_center", "customer", "feature", "environment", "agent", "session",
             "operation", "provider", "requested_model", "served_model", "stream", "input_tokens", "cached_tokens", "cache_write_tokens",
-            "output_tokens", "reasoning_tokens", "cost_e10", "currency", "latency_ms", "ttft_ms", "status", "error_class", "estimated",
+            "output_tokens", "reasoning_tokens", "cost_e10", "currency", "latency_ms", "ttft_ms", "status", "error_class", "estimated", "response_id",
         ];
         var command = connection.CreateCommand();
         // OR IGNORE: a record replayed with the same id is not counted twice.

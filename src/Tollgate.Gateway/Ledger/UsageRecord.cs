@@ -23,6 +23,9 @@ public sealed class UsageRecord
 
     public string? ServedModel { get; set; }
 
+    /// <summary>The provider's id of the response (<c>chatcmpl-…</c>, <c>msg_…</c>, <c>resp_…</c>), for reconciliation and follow-ups.</summary>
+    public string? ResponseId { get; set; }
+
     public bool Stream { get; init; }
 
     public long InputTokens { get; set; }

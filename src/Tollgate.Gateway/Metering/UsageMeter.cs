@@ -80,6 +80,32 @@ public abstract class UsageMeter : IDisposable
         return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
     }
 
+    /// <summary>Reads one number from a details object such as <c>prompt_tokens_details</c>.</summary>
+    protected static long ReadDetail(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return 0;
+        }
+
+        long value = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name))
+            {
+                value = ReadLong(ref reader);
+            }
+            else
+            {
+                SkipValue(ref reader);
+            }
+        }
+
+        return value;
+    }
+
     /// <summary>Skips the value after a property name.</summary>
     protected static void SkipValue(ref Utf8JsonReader reader)
     {

@@ -33,4 +33,10 @@ public struct ParsedRequest
 
     public bool HasMessages;
     public bool HasInput;
+
+    /// <summary>Responses API: asynchronous execution, which the gateway cannot meter yet.</summary>
+    public bool Background;
+
+    /// <summary>Responses API: the response this one continues; it must come from the same provider and key.</summary>
+    public string? PreviousResponseId;
 }

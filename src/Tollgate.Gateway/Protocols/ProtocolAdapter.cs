@@ -18,6 +18,11 @@ public sealed class ProtocolAdapter
 
     public static readonly ProtocolAdapter Messages = new(WireApi.Messages, ErrorShape.Anthropic, "chat", "/v1/messages", RequiredField.Messages, _ => new AnthropicMeter());
 
+    public static readonly ProtocolAdapter Responses = new(WireApi.Responses, ErrorShape.OpenAi, "chat", "/v1/responses", RequiredField.None, _ => new ResponsesMeter());
+
+    /// <summary>Responses API follow-ups (retrieve, delete, cancel, input items): relayed as they come, metered as zero tokens.</summary>
+    public static readonly ProtocolAdapter ResponsesFollowUp = new(WireApi.Responses, ErrorShape.OpenAi, "responses.follow_up", "/v1/responses/{id}", RequiredField.None, _ => new NoUsageMeter());
+
     private readonly Func<bool, UsageMeter> _meter;
     private readonly RequiredField _required;
 
@@ -62,10 +67,11 @@ public sealed class ProtocolAdapter
     }
 
     /// <summary>The endpoint a client should use instead, when this provider does not speak this API.</summary>
-    public static string AlternativeFor(ProviderKind kind) => kind == ProviderKind.Anthropic ? "/v1/messages" : "/v1/chat/completions";
+    public static string AlternativeFor(ProviderKind kind) => kind == ProviderKind.Anthropic ? "/v1/messages" : "/v1/chat/completions or /v1/responses";
 
     private enum RequiredField
     {
+        None,
         Messages,
         Input,
     }

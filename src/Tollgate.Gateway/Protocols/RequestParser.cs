@@ -86,6 +86,26 @@ public static class RequestParser
                     request.HasMessages = true;
                     reader.Skip();
                 }
+                else if (reader.ValueTextEquals("background"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null))
+                    {
+                        return "'background' must be a boolean.";
+                    }
+
+                    request.Background = reader.TokenType == JsonTokenType.True;
+                }
+                else if (reader.ValueTextEquals("previous_response_id"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+                    {
+                        return "'previous_response_id' must be a string.";
+                    }
+
+                    request.PreviousResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
                 else if (reader.ValueTextEquals("input"u8))
                 {
                     reader.Read();

@@ -18,6 +18,7 @@ public sealed class Provider
             new Uri(BaseUrl + "/chat/completions"),
             new Uri(BaseUrl + "/embeddings"),
             new Uri(BaseUrl + "/messages"),
+            new Uri(BaseUrl + "/responses"),
         ];
     }
 
@@ -35,4 +36,8 @@ public sealed class Provider
     public DateTimeOffset CreatedAt { get; }
 
     public Uri Endpoint(WireApi api) => _endpoints[(int)api];
+
+    /// <summary>A Responses API follow-up: <c>/responses/{id}</c> plus <paramref name="suffix"/> (e.g. <c>/cancel</c>) and the client's query.</summary>
+    public Uri ResponseEndpoint(string id, string suffix, string query) =>
+        new(BaseUrl + "/responses/" + Uri.EscapeDataString(id) + suffix + query);
 }

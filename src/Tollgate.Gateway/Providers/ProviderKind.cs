@@ -60,4 +60,5 @@ public enum WireApi
     ChatCompletions,
     Embeddings,
     Messages,
+    Responses,
 }

@@ -29,6 +29,10 @@ public static class AttributionReader
             return invalid;
         }
 
+        // Coding agents (Codex CLI) identify their run with a session-id header meant for the provider: it counts as the session.
+        // It is not ours to validate, so a value unfit for the ledger is ignored rather than refused.
+        session ??= Fallback(headers, "session-id") ?? Fallback(headers, "session_id");
+
         attribution = new Attribution(
             owner.User ?? user,
             owner.Team,
@@ -93,6 +97,9 @@ public static class AttributionReader
         value = values[0];
         return null;
     }
+
+    private static string? Fallback(IHeaderDictionary headers, string name) =>
+        headers.TryGetValue(name, out var values) && values.Count == 1 && IsValid(values[0]) ? values[0] : null;
 
     private static bool IsValid(string? value)
     {

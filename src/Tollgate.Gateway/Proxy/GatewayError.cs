@@ -17,6 +17,11 @@ public sealed record GatewayError(int Status, string Code, string Message, strin
     public static GatewayError ModelNotFound(string model) =>
         new(404, "model_not_found", $"No provider serves the model '{model}'. Use 'provider/model' or a route alias; GET /v1/models lists them.", "model");
 
+    public static GatewayError ResponseNotFound(string id) => new(404, "not_found", $"No response with id '{id}' was created with this key.");
+
+    public static readonly GatewayError WebSocketNotSupported =
+        new(426, "websocket_not_supported", "The Responses API over WebSocket is not supported; send POST /v1/responses (SSE with stream: true).");
+
     public static GatewayError RequestTooLarge(long limit) => new(413, "request_too_large", $"The request body is larger than the limit of {limit} bytes.");
 
     public static GatewayError UpstreamError(string message) => new(502, "upstream_error", message);

@@ -21,6 +21,7 @@ public sealed partial class ProxyPipeline(
     ProviderRegistry providers,
     PriceCatalog prices,
     LedgerWriter ledger,
+    ResponseOwners responseOwners,
     IHttpClientFactory httpClients,
     GatewaySettings settings,
     TimeProvider time,
@@ -89,20 +90,102 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
-            var record = new UsageRecord
+            if (request.Background)
             {
-                Id = requestId,
-                Timestamp = time.GetUtcNow(),
-                KeyId = key.Id,
-                Attribution = attribution,
-                Operation = adapter.Operation,
-                Provider = provider.Name,
-                RequestedModel = request.Model,
-                Stream = request.Stream,
-            };
-            await ForwardAsync(context, adapter, provider, body, request, request.Model[(slash + 1)..], record, started);
+                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.InvalidRequest(
+                    "'background: true' is not supported yet: Tollgate meters a response while it streams through, and a background response finishes after the request.", "background"));
+                return;
+            }
+
+            if (request.PreviousResponseId is { } previous && await CheckPreviousResponseAsync(previous, key, provider) is { } previousError)
+            {
+                await ErrorWriter.WriteAsync(context, adapter.Shape, previousError);
+                return;
+            }
+
+            var injected = adapter.InjectsStreamUsage(request);
+            using var forwardBody = BodyRewriter.Rewrite(body.Span, request, request.Model[(slash + 1)..], injected);
+            var record = NewRecord(requestId, key, attribution, adapter.Operation, provider, request.Model, request.Stream);
+            using var meter = adapter.CreateMeter(injected);
+            var call = new UpstreamCall(HttpMethod.Post, provider.Endpoint(adapter.Api), forwardBody.Memory);
+            await ForwardAsync(context, adapter, provider, call, meter, body, record, started);
+            if (adapter == ProtocolAdapter.Responses && record.Status < 400 && record.ResponseId is { } responseId)
+            {
+                responseOwners.Remember(responseId, new ResponseOwner(provider.Name, key.Id, request.Model));
+            }
         }
     }
+
+    /// <summary>
+    /// Responses API follow-ups (<c>GET|DELETE /v1/responses/{id}</c>, <c>POST …/cancel</c>, <c>GET …/input_items</c>):
+    /// sent to the provider that created the response, for the key that created it; any other key gets 404 and nothing is forwarded.
+    /// </summary>
+    public async Task HandleFollowUpAsync(HttpContext context, string responseId, string operation, string suffix)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var requestId = Guid.CreateVersion7().ToString();
+        context.Response.Headers[RequestIdHeader] = requestId;
+        var adapter = ProtocolAdapter.ResponsesFollowUp;
+        if (Authenticate(context.Request) is not { } key)
+        {
+            await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.InvalidApiKey);
+            return;
+        }
+
+        var owner = await responseOwners.FindAsync(responseId);
+        var provider = owner is not null && owner.KeyId == key.Id ? providers.Find(owner.Provider) : null;
+        if (provider is null)
+        {
+            await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.ResponseNotFound(responseId));
+            return;
+        }
+
+        if (AttributionReader.Read(context.Request.Headers, key.Owner, [], out var attribution) is { } attributionError)
+        {
+            await ErrorWriter.WriteAsync(context, adapter.Shape, attributionError);
+            return;
+        }
+
+        var (body, bodyError) = await RequestBody.ReadAsync(context.Request, settings.MaxBodyBytes, context.RequestAborted);
+        if (body is null)
+        {
+            await ErrorWriter.WriteAsync(context, adapter.Shape, bodyError!);
+            return;
+        }
+
+        using (body)
+        {
+            var record = NewRecord(requestId, key, attribution, operation, provider, owner!.Model, stream: false);
+            using var meter = adapter.CreateMeter(false);
+            var call = new UpstreamCall(new HttpMethod(context.Request.Method), provider.ResponseEndpoint(responseId, suffix, context.Request.QueryString.Value ?? ""), body.Memory);
+            await ForwardAsync(context, adapter, provider, call, meter, body, record, started);
+        }
+    }
+
+    private async ValueTask<GatewayError?> CheckPreviousResponseAsync(string previous, VirtualKey key, Provider provider)
+    {
+        var owner = await responseOwners.FindAsync(previous);
+        if (owner is null || owner.KeyId != key.Id)
+        {
+            return GatewayError.ResponseNotFound(previous);
+        }
+
+        return owner.Provider == provider.Name
+            ? null
+            : GatewayError.InvalidRequest($"previous_response_id '{previous}' was created by the provider '{owner.Provider}'; continue it with a model of that provider.", "previous_response_id");
+    }
+
+    private UsageRecord NewRecord(string requestId, VirtualKey key, Attribution attribution, string operation, Provider provider, string model, bool stream) => new()
+    {
+        Id = requestId,
+        Timestamp = time.GetUtcNow(),
+        KeyId = key.Id,
+        Attribution = attribution,
+        Operation = operation,
+        Provider = provider.Name,
+        RequestedModel = model,
+        Stream = stream,
+    };
 
     private VirtualKey? Authenticate(HttpRequest request)
     {
@@ -121,24 +204,22 @@ public sealed partial class ProxyPipeline(
         return null;
     }
 
-    private async Task ForwardAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, PooledBuffer body, ParsedRequest request, string upstreamModel, UsageRecord record, long started)
+    private async Task ForwardAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UpstreamCall call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started)
     {
-        var injected = adapter.InjectsStreamUsage(request);
-        using var meter = adapter.CreateMeter(injected);
-        using var forwardBody = BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(_upstreamTimeout);
         var cancel = deadline.Token;
         HttpResponseMessage? upstream = null;
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, provider.Endpoint(adapter.Api))
+            using var message = new HttpRequestMessage(call.Method, call.Uri);
+            if (!call.Body.IsEmpty)
             {
-                Content = new ReadOnlyMemoryContent(forwardBody.Memory),
-            };
-            message.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-            UpstreamHeaders.CopyRequestHeaders(context.Request.Headers, message, provider);
+                message.Content = new ReadOnlyMemoryContent(call.Body);
+                message.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+            }
 
+            UpstreamHeaders.CopyRequestHeaders(context.Request.Headers, message, provider);
             upstream = await httpClients.CreateClient(UpstreamClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancel);
             var status = (int)upstream.StatusCode;
             if (status >= 400)
@@ -152,26 +233,27 @@ public sealed partial class ProxyPipeline(
             response.StatusCode = status;
             UpstreamHeaders.CopyResponseHeaders(upstream, response);
             var upstreamStream = await upstream.Content.ReadAsStreamAsync(cancel);
-            if (request.Stream && upstream.Content.Headers.ContentType?.MediaType == "text/event-stream")
+            if (upstream.Content.Headers.ContentType?.MediaType == "text/event-stream")
             {
                 response.Headers.CacheControl = "no-cache";
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
                 await response.StartAsync(cancel);
                 await SseRelay.RelayAsync(upstreamStream, response.BodyWriter, meter, () => record.TimeToFirstTokenMs = Elapsed(started), cancel);
-                if (meter.StreamError is { } streamError)
-                {
-                    record.ErrorClass = streamError;
-                }
             }
             else
             {
                 using var responseBody = await ReadAllAsync(upstreamStream, upstream.Content.Headers.ContentLength, cancel);
                 record.TimeToFirstTokenMs = Elapsed(started);
                 meter.ReadResponse(responseBody.Span);
-                Settle(record, meter, body, provider, started);
+                Settle(record, meter, requestBody, provider, started);
                 response.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
                 response.ContentLength = responseBody.Length;
                 await response.Body.WriteAsync(responseBody.Memory, cancel);
+            }
+
+            if (meter.StreamError is { } streamError)
+            {
+                record.ErrorClass = streamError;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
@@ -182,7 +264,7 @@ public sealed partial class ProxyPipeline(
         {
             if (!record.Settled)
             {
-                Settle(record, meter, body, provider, started);
+                Settle(record, meter, requestBody, provider, started);
             }
 
             upstream?.Dispose();
@@ -249,6 +331,7 @@ public sealed partial class ProxyPipeline(
         record.ReasoningTokens = usage.Reasoning;
         record.Estimated = estimated;
         record.ServedModel = meter.ServedModel;
+        record.ResponseId = meter.ResponseId;
         var upstreamModel = record.RequestedModel[(provider.Name.Length + 1)..];
         var price = prices.Find(provider, upstreamModel) ?? (meter.ServedModel is { } served ? prices.Find(provider, served) : null);
         record.Cost = price?.Cost(usage) ?? 0m;
@@ -276,6 +359,9 @@ public sealed partial class ProxyPipeline(
             throw;
         }
     }
+
+    /// <summary>One request to a provider: method, URI and the body to send (empty for none).</summary>
+    private readonly record struct UpstreamCall(HttpMethod Method, Uri Uri, ReadOnlyMemory<byte> Body);
 
     private static double Elapsed(long started) => Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 

@@ -94,6 +94,7 @@ public sealed class SqliteDatabase
             provider TEXT NOT NULL,
             requested_model TEXT NOT NULL,
             served_model TEXT,
+            response_id TEXT,
             stream INTEGER NOT NULL,
             input_tokens INTEGER NOT NULL,
             cached_tokens INTEGER NOT NULL,
@@ -109,5 +110,6 @@ public sealed class SqliteDatabase
             estimated INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS usage_ts ON usage (ts);
+        CREATE INDEX IF NOT EXISTS usage_response ON usage (response_id) WHERE response_id IS NOT NULL;
         """;
 }

@@ -117,31 +117,6 @@ public sealed class OpenAiMeter(bool usageWasInjected) : UsageMeter
         Complete = Input is not null;
     }
 
-    private static long ReadDetail(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
-    {
-        reader.Read();
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            reader.Skip();
-            return 0;
-        }
-
-        long value = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals(name))
-            {
-                value = ReadLong(ref reader);
-            }
-            else
-            {
-                SkipValue(ref reader);
-            }
-        }
-
-        return value;
-    }
-
     /// <summary>Walks <c>choices[].delta|message</c>, keeping the generated text for an estimate; returns the choice count.</summary>
     private int ReadChoices(ref Utf8JsonReader reader)
     {
