@@ -80,6 +80,40 @@ public abstract class UsageMeter : IDisposable
         return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
     }
 
+    /// <summary>
+    /// Reads an OpenAI usage object (reader on its <c>{</c>). Chat Completions and the Responses API name the same four
+    /// figures differently: <c>prompt_tokens</c>/<c>input_tokens</c>, <c>completion_tokens</c>/<c>output_tokens</c> and their details.
+    /// </summary>
+    protected void ReadOpenAiUsage(ref Utf8JsonReader reader, ReadOnlySpan<byte> input, ReadOnlySpan<byte> output, ReadOnlySpan<byte> inputDetails, ReadOnlySpan<byte> outputDetails)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(input))
+            {
+                Input = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals(output))
+            {
+                Output = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals(inputDetails))
+            {
+                Cached = ReadDetail(ref reader, "cached_tokens"u8);
+            }
+            else if (reader.ValueTextEquals(outputDetails))
+            {
+                Reasoning = ReadDetail(ref reader, "reasoning_tokens"u8);
+            }
+            else
+            {
+                SkipValue(ref reader);
+            }
+        }
+
+        Output ??= 0; // embeddings report input only
+        Complete = Input is not null;
+    }
+
     /// <summary>Reads one number from a details object such as <c>prompt_tokens_details</c>.</summary>
     protected static long ReadDetail(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
     {

@@ -39,25 +39,8 @@ public sealed partial class ProxyPipeline(
         var requestId = Guid.CreateVersion7().ToString();
         context.Response.Headers[RequestIdHeader] = requestId;
 
-        var key = Authenticate(context.Request);
-        if (key is null)
+        if (await AdmitAsync(context, adapter.Shape, settings.RequiredHeaders) is not var (key, attribution, body))
         {
-            await ErrorWriter.WriteAsync(context, adapter.Shape, context.Request.Headers.ContainsKey(HeaderNames.Authorization) || context.Request.Headers.ContainsKey("x-api-key")
-                ? GatewayError.InvalidApiKey
-                : GatewayError.MissingApiKey);
-            return;
-        }
-
-        if (AttributionReader.Read(context.Request.Headers, key.Owner, settings.RequiredHeaders, out var attribution) is { } attributionError)
-        {
-            await ErrorWriter.WriteAsync(context, adapter.Shape, attributionError);
-            return;
-        }
-
-        var (body, bodyError) = await RequestBody.ReadAsync(context.Request, settings.MaxBodyBytes, context.RequestAborted);
-        if (body is null)
-        {
-            await ErrorWriter.WriteAsync(context, adapter.Shape, bodyError!);
             return;
         }
 
@@ -126,9 +109,8 @@ public sealed partial class ProxyPipeline(
         var requestId = Guid.CreateVersion7().ToString();
         context.Response.Headers[RequestIdHeader] = requestId;
         var adapter = ProtocolAdapter.ResponsesFollowUp;
-        if (Authenticate(context.Request) is not { } key)
+        if (await AdmitAsync(context, adapter.Shape, []) is not var (key, attribution, body))
         {
-            await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.InvalidApiKey);
             return;
         }
 
@@ -136,20 +118,8 @@ public sealed partial class ProxyPipeline(
         var provider = owner is not null && owner.KeyId == key.Id ? providers.Find(owner.Provider) : null;
         if (provider is null)
         {
+            body.Dispose();
             await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.ResponseNotFound(responseId));
-            return;
-        }
-
-        if (AttributionReader.Read(context.Request.Headers, key.Owner, [], out var attribution) is { } attributionError)
-        {
-            await ErrorWriter.WriteAsync(context, adapter.Shape, attributionError);
-            return;
-        }
-
-        var (body, bodyError) = await RequestBody.ReadAsync(context.Request, settings.MaxBodyBytes, context.RequestAborted);
-        if (body is null)
-        {
-            await ErrorWriter.WriteAsync(context, adapter.Shape, bodyError!);
             return;
         }
 
@@ -160,6 +130,34 @@ public sealed partial class ProxyPipeline(
             var call = new UpstreamCall(new HttpMethod(context.Request.Method), provider.ResponseEndpoint(responseId, suffix, context.Request.QueryString.Value ?? ""), body.Memory);
             await ForwardAsync(context, adapter, provider, call, meter, body, record, started);
         }
+    }
+
+    /// <summary>Authenticates the key, reads the attribution headers and the body; on any failure writes the error and returns null.</summary>
+    private async ValueTask<Admission?> AdmitAsync(HttpContext context, ErrorShape shape, IReadOnlyList<string> requiredHeaders)
+    {
+        var key = Authenticate(context.Request);
+        if (key is null)
+        {
+            await ErrorWriter.WriteAsync(context, shape, context.Request.Headers.ContainsKey(HeaderNames.Authorization) || context.Request.Headers.ContainsKey("x-api-key")
+                ? GatewayError.InvalidApiKey
+                : GatewayError.MissingApiKey);
+            return null;
+        }
+
+        if (AttributionReader.Read(context.Request.Headers, key.Owner, requiredHeaders, out var attribution) is { } attributionError)
+        {
+            await ErrorWriter.WriteAsync(context, shape, attributionError);
+            return null;
+        }
+
+        var (body, bodyError) = await RequestBody.ReadAsync(context.Request, settings.MaxBodyBytes, context.RequestAborted);
+        if (body is null)
+        {
+            await ErrorWriter.WriteAsync(context, shape, bodyError!);
+            return null;
+        }
+
+        return new Admission(key, attribution, body);
     }
 
     private async ValueTask<GatewayError?> CheckPreviousResponseAsync(string previous, VirtualKey key, Provider provider)
@@ -359,6 +357,9 @@ public sealed partial class ProxyPipeline(
             throw;
         }
     }
+
+    /// <summary>A request that passed authentication and attribution, with its body (to dispose).</summary>
+    private readonly record struct Admission(VirtualKey Key, Attribution Attribution, PooledBuffer Body);
 
     /// <summary>One request to a provider: method, URI and the body to send (empty for none).</summary>
     private readonly record struct UpstreamCall(HttpMethod Method, Uri Uri, ReadOnlyMemory<byte> Body);

@@ -50,7 +50,7 @@ public sealed class OpenAiMeter(bool usageWasInjected) : UsageMeter
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
-                        ReadUsage(ref reader);
+                        ReadOpenAiUsage(ref reader, "prompt_tokens"u8, "completion_tokens"u8, "prompt_tokens_details"u8, "completion_tokens_details"u8);
                     }
                     else
                     {
@@ -85,36 +85,6 @@ public sealed class OpenAiMeter(bool usageWasInjected) : UsageMeter
         {
             // Not JSON (a provider's odd event): metered by estimate if usage never comes.
         }
-    }
-
-    private void ReadUsage(ref Utf8JsonReader reader)
-    {
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("prompt_tokens"u8))
-            {
-                Input = ReadLong(ref reader);
-            }
-            else if (reader.ValueTextEquals("completion_tokens"u8))
-            {
-                Output = ReadLong(ref reader);
-            }
-            else if (reader.ValueTextEquals("prompt_tokens_details"u8))
-            {
-                Cached = ReadDetail(ref reader, "cached_tokens"u8);
-            }
-            else if (reader.ValueTextEquals("completion_tokens_details"u8))
-            {
-                Reasoning = ReadDetail(ref reader, "reasoning_tokens"u8);
-            }
-            else
-            {
-                SkipValue(ref reader);
-            }
-        }
-
-        Output ??= 0; // embeddings report prompt tokens only
-        Complete = Input is not null;
     }
 
     /// <summary>Walks <c>choices[].delta|message</c>, keeping the generated text for an estimate; returns the choice count.</summary>

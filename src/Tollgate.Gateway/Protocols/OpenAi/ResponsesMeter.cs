@@ -103,48 +103,20 @@ public sealed class ResponsesMeter : UsageMeter
             }
             else if (reader.ValueTextEquals("usage"u8))
             {
-                ReadUsage(ref reader);
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    ReadOpenAiUsage(ref reader, "input_tokens"u8, "output_tokens"u8, "input_tokens_details"u8, "output_tokens_details"u8);
+                }
+                else
+                {
+                    reader.Skip();
+                }
             }
             else
             {
                 SkipValue(ref reader);
             }
         }
-    }
-
-    private void ReadUsage(ref Utf8JsonReader reader)
-    {
-        reader.Read();
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            reader.Skip();
-            return;
-        }
-
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("input_tokens"u8))
-            {
-                Input = ReadLong(ref reader);
-            }
-            else if (reader.ValueTextEquals("output_tokens"u8))
-            {
-                Output = ReadLong(ref reader);
-            }
-            else if (reader.ValueTextEquals("input_tokens_details"u8))
-            {
-                Cached = ReadDetail(ref reader, "cached_tokens"u8);
-            }
-            else if (reader.ValueTextEquals("output_tokens_details"u8))
-            {
-                Reasoning = ReadDetail(ref reader, "reasoning_tokens"u8);
-            }
-            else
-            {
-                SkipValue(ref reader);
-            }
-        }
-
-        Complete = Input is not null && Output is not null;
     }
 }
