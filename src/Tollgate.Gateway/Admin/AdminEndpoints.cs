@@ -42,6 +42,7 @@ public static class AdminEndpoints
         });
 
         admin.MapGet("/usage", UsageAsync);
+        admin.MapGovernance();
     }
 
     private static async ValueTask<object?> AuthorizeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -146,11 +147,11 @@ public static class AdminEndpoints
             return Invalid("'role' must be app, viewer or admin.", "role");
         }
 
-        var (key, secret) = keys.Create(request.Name, role, request.Owner ?? KeyOwner.None, request.Models ?? [], request.ExpiresAt);
+        var (key, secret) = keys.Create(request.Name, role, request.Owner ?? KeyOwner.None, request.Models ?? [], request.ExpiresAt, limits: request.Limits, budget: request.Budget);
         return Results.Json(KeyView.From(key, time.GetUtcNow(), secret), StoreJson.Options, statusCode: 201);
     }
 
-    private static async Task<IResult> PatchKeyAsync(string id, HttpRequest http, KeyService keys, TimeProvider time)
+    private static async Task<IResult> PatchKeyAsync(string id, HttpRequest http, KeyService keys, TimeProvider time, Governance.Governor governor)
     {
         if (keys.Get(id) is not { } key)
         {
@@ -180,16 +181,22 @@ public static class AdminEndpoints
             Owner = request.Owner ?? key.Owner,
             Models = request.Models ?? key.Models,
             ExpiresAt = request.ExpiresAt ?? key.ExpiresAt,
+            Limits = request.Limits ?? key.Limits,
+            Budget = request.Budget ?? key.Budget,
         };
         keys.Update(updated);
+        if (request.Budget is { } budget && (budget.Period != key.Budget?.Period || budget.Zone != key.Budget?.Zone))
+        {
+            await governor.RebuildBudgetAsync("key", key.Id, budget, time.GetUtcNow());
+        }
+
         return Json(KeyView.From(updated, time.GetUtcNow()));
     }
 
-    /// <summary>Plans, limits and budgets are governance (not in this build): refuse them rather than store limits nobody enforces.</summary>
+    /// <summary>Refuses what this build does not enforce (plans, the cost-velocity breaker) rather than store limits nobody applies.</summary>
     private static IResult? Unsupported(KeyRequest request) =>
-        request.Plan is not null || request.Limits is not null || request.Budget is not null
-            ? Invalid("'plan', 'limits' and 'budget' are not supported by this build yet.")
-            : null;
+        request.Plan is not null ? Invalid("'plan' is not supported by this build yet.", "plan")
+        : GovernanceEndpoints.Validate(request.Limits) ?? GovernanceEndpoints.Validate(request.Budget, allowTotal: true);
 
     private static async Task<IResult> UsageAsync(HttpRequest http, UsageQuery query, LedgerWriter ledger, TimeProvider time)
     {
@@ -216,7 +223,7 @@ public static class AdminEndpoints
         return Json(query.Run(from, to, groupBy.Distinct(StringComparer.Ordinal).ToArray()));
     }
 
-    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest http)
+    internal static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest http)
         where T : class
     {
         try
@@ -230,11 +237,11 @@ public static class AdminEndpoints
         }
     }
 
-    private static IResult Json(object value) => Results.Json(value, StoreJson.Options);
+    internal static IResult Json(object value) => Results.Json(value, StoreJson.Options);
 
-    private static IResult Invalid(string message, string? param = null) => Error(GatewayError.InvalidRequest(message, param));
+    internal static IResult Invalid(string message, string? param = null) => Error(GatewayError.InvalidRequest(message, param));
 
-    private static IResult NotFound(string message) => Error(new GatewayError(404, "not_found", message));
+    internal static IResult NotFound(string message) => Error(new GatewayError(404, "not_found", message));
 
     private static IResult Error(GatewayError error) => new ErrorResult(error);
 

@@ -26,8 +26,8 @@ public sealed record KeyRequest(
     string[]? Models,
     DateTimeOffset? ExpiresAt,
     string? Plan,
-    System.Text.Json.JsonElement? Limits,
-    System.Text.Json.JsonElement? Budget);
+    Governance.KeyLimits? Limits,
+    Governance.BudgetSpec? Budget);
 
 public sealed record KeyView(
     string Id,
@@ -40,8 +40,10 @@ public sealed record KeyView(
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
-    bool Active)
+    bool Active,
+    Governance.KeyLimits? Limits,
+    Governance.BudgetSpec? Budget)
 {
     public static KeyView From(VirtualKey k, DateTimeOffset now, string? secret = null) =>
-        new(k.Id, secret, k.Prefix, k.Name, k.Role, k.Owner, [.. k.Models], k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.IsActive(now));
+        new(k.Id, secret, k.Prefix, k.Name, k.Role, k.Owner, [.. k.Models], k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.IsActive(now), k.Limits, k.Budget);
 }

@@ -38,6 +38,9 @@ public sealed class GatewaySettings
 
     public int LedgerBatchSize { get; set; } = 2_000;
 
+    /// <summary>Output tokens reserved for a call that sets no max tokens (the overshoot bound depends on it).</summary>
+    public long DefaultOutputCap { get; set; } = 4_096;
+
     /// <summary>Reads settings from the environment and the command line; returns the arguments left for ASP.NET Core.</summary>
     public static GatewaySettings Load(string[] args, Func<string, string?> env, out string[] remainingArgs)
     {
@@ -50,6 +53,7 @@ public sealed class GatewaySettings
         s.Redis = env("TOLLGATE_REDIS");
         s.ConfigFile = env("TOLLGATE_CONFIG");
         s.MaxBodyBytes = Long(env("TOLLGATE_MAX_BODY_BYTES"), "TOLLGATE_MAX_BODY_BYTES") ?? s.MaxBodyBytes;
+        s.DefaultOutputCap = Long(env("TOLLGATE_DEFAULT_OUTPUT_CAP"), "TOLLGATE_DEFAULT_OUTPUT_CAP") ?? s.DefaultOutputCap;
         s.UpstreamTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_TIMEOUT_SECONDS") ?? s.UpstreamTimeoutSeconds;
         if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)
         {

@@ -56,6 +56,9 @@ public static class TollgateApp
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddSingleton<ResponseOwners>();
+        services.AddSingleton<Governance.ICounterStore, Governance.InMemoryCounterStore>();
+        services.AddSingleton<Governance.GovernanceStore>();
+        services.AddSingleton<Governance.Governor>();
         services.AddSingleton<ProxyPipeline>();
         services.AddHttpClient(ProxyPipeline.UpstreamClientName)
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
@@ -105,6 +108,8 @@ public static class TollgateApp
         }
 
         prices.Load();
+        services.GetRequiredService<Governance.GovernanceStore>().Load();
+        await services.GetRequiredService<Governance.Governor>().RebuildAsync([.. keys.List()]);
     }
 
     private static void MapProxy(this WebApplication app)

@@ -80,7 +80,7 @@ public sealed class KeyService
         return key.IsActive(_time.GetUtcNow()) ? key : null;
     }
 
-    public (VirtualKey Key, string Secret) Create(string name, string role, KeyOwner owner, IReadOnlyList<string> models, DateTimeOffset? expiresAt, string? id = null, string? secret = null)
+    public (VirtualKey Key, string Secret) Create(string name, string role, KeyOwner owner, IReadOnlyList<string> models, DateTimeOffset? expiresAt, string? id = null, string? secret = null, Governance.KeyLimits? limits = null, Governance.BudgetSpec? budget = null)
     {
         secret ??= KeyHash.NewSecret();
         var key = new VirtualKey(
@@ -93,7 +93,11 @@ public sealed class KeyService
             models,
             _time.GetUtcNow(),
             expiresAt,
-            null);
+            null)
+        {
+            Limits = limits,
+            Budget = budget,
+        };
         Save(key, insert: true);
         return (key, secret);
     }
@@ -126,12 +130,12 @@ public sealed class KeyService
         using var command = connection.CreateCommand();
         command.CommandText = insert
             ? """
-              INSERT INTO keys (id, hash, prefix, name, role, owner, models, created_at, expires_at, revoked_at)
-              VALUES ($id, $hash, $prefix, $name, $role, $owner, $models, $created, $expires, $revoked)
+              INSERT INTO keys (id, hash, prefix, name, role, owner, models, created_at, expires_at, revoked_at, limits, budget)
+              VALUES ($id, $hash, $prefix, $name, $role, $owner, $models, $created, $expires, $revoked, $limits, $budget)
               """
             : """
               UPDATE keys SET name = $name, role = $role, owner = $owner, models = $models,
-                  expires_at = $expires, revoked_at = $revoked WHERE id = $id
+                  expires_at = $expires, revoked_at = $revoked, limits = $limits, budget = $budget WHERE id = $id
               """;
         SqliteDatabase.AddParameters(
             command,
@@ -144,7 +148,9 @@ public sealed class KeyService
             ("$models", JsonSerializer.Serialize(key.Models, StoreJson.Options)),
             ("$created", key.CreatedAt.ToUnixTimeMilliseconds()),
             ("$expires", key.ExpiresAt?.ToUnixTimeMilliseconds()),
-            ("$revoked", key.RevokedAt?.ToUnixTimeMilliseconds()));
+            ("$revoked", key.RevokedAt?.ToUnixTimeMilliseconds()),
+            ("$limits", key.Limits is null ? null : JsonSerializer.Serialize(key.Limits, StoreJson.Options)),
+            ("$budget", key.Budget is null ? null : JsonSerializer.Serialize(key.Budget, StoreJson.Options)));
         command.ExecuteNonQuery();
         _byHash[key.Hash] = key;
     }
@@ -175,7 +181,18 @@ public sealed class KeyService
         JsonSerializer.Deserialize<string[]>(r.GetString(r.GetOrdinal("models")), StoreJson.Options) ?? [],
         DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("created_at"))),
         Time(r, "expires_at"),
-        Time(r, "revoked_at"));
+        Time(r, "revoked_at"))
+    {
+        Limits = Json<Governance.KeyLimits>(r, "limits"),
+        Budget = Json<Governance.BudgetSpec>(r, "budget"),
+    };
+
+    private static T? Json<T>(SqliteDataReader r, string column)
+        where T : class
+    {
+        var ordinal = r.GetOrdinal(column);
+        return r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize<T>(r.GetString(ordinal), StoreJson.Options);
+    }
 
     private static DateTimeOffset? Time(SqliteDataReader r, string column)
     {

@@ -23,6 +23,12 @@ public sealed record VirtualKey(
     public const string ViewerRole = "viewer";
     public const string AdminRole = "admin";
 
+    /// <summary>The key's own RPM/TPM and cost-velocity limits.</summary>
+    public Governance.KeyLimits? Limits { get; init; }
+
+    /// <summary>The key's own money budget.</summary>
+    public Governance.BudgetSpec? Budget { get; init; }
+
     public bool IsActive(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 
     /// <summary>An empty allowlist allows every model; entries are exact names or <c>provider/*</c>.</summary>

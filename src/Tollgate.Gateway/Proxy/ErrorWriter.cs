@@ -21,6 +21,11 @@ public static class ErrorWriter
 
         response.StatusCode = error.Status;
         response.Headers[ErrorCodeHeader] = error.Code;
+        if (error.RetryAfterSeconds is { } retryAfter)
+        {
+            response.Headers[HeaderNames.RetryAfter] = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         response.Headers[HeaderNames.ContentType] = "application/json";
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))

@@ -3,6 +3,9 @@ namespace Tollgate.Gateway.Proxy;
 /// <summary>An outcome that ends a request with an error from the contract's table (API.md "Errors").</summary>
 public sealed record GatewayError(int Status, string Code, string Message, string? Param = null)
 {
+    /// <summary>Sent as <c>Retry-After</c> (429 answers).</summary>
+    public long? RetryAfterSeconds { get; init; }
+
     public static GatewayError InvalidRequest(string message, string? param = null) => new(400, "invalid_request", message, param);
 
     public static GatewayError MissingAttribution(string header) =>

@@ -22,6 +22,7 @@ public sealed partial class ProxyPipeline(
     PriceCatalog prices,
     LedgerWriter ledger,
     ResponseOwners responseOwners,
+    Governance.Governor governor,
     IHttpClientFactory httpClients,
     GatewaySettings settings,
     TimeProvider time,
@@ -86,12 +87,22 @@ public sealed partial class ProxyPipeline(
                 return;
             }
 
+            var upstreamModel = request.Model[(slash + 1)..];
+            var outputCap = adapter.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
+            var (lease, refusal) = await governor.ReserveAsync(key, attribution, provider, upstreamModel, () => TokenEstimator.CountJsonStrings(body.Span), outputCap);
+            if (lease is null)
+            {
+                await ErrorWriter.WriteAsync(context, adapter.Shape, refusal!);
+                return;
+            }
+
+            lease.RateHeaders?.Apply(context.Response, adapter.Shape, time.GetUtcNow());
             var injected = adapter.InjectsStreamUsage(request);
-            using var forwardBody = BodyRewriter.Rewrite(body.Span, request, request.Model[(slash + 1)..], injected);
+            using var forwardBody = BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
             var record = NewRecord(requestId, key, attribution, adapter.Operation, provider, request.Model, request.Stream);
             using var meter = adapter.CreateMeter(injected);
             var call = new UpstreamCall(HttpMethod.Post, provider.Endpoint(adapter.Api), forwardBody.Memory);
-            await ForwardAsync(context, adapter, provider, call, meter, body, record, started);
+            await ForwardAsync(context, adapter, provider, call, meter, body, record, started, lease);
             if (adapter == ProtocolAdapter.Responses && record.Status < 400 && record.ResponseId is { } responseId)
             {
                 responseOwners.Remember(responseId, new ResponseOwner(provider.Name, key.Id, request.Model));
@@ -128,7 +139,7 @@ public sealed partial class ProxyPipeline(
             var record = NewRecord(requestId, key, attribution, operation, provider, owner!.Model, stream: false);
             using var meter = adapter.CreateMeter(false);
             var call = new UpstreamCall(new HttpMethod(context.Request.Method), provider.ResponseEndpoint(responseId, suffix, context.Request.QueryString.Value ?? ""), body.Memory);
-            await ForwardAsync(context, adapter, provider, call, meter, body, record, started);
+            await ForwardAsync(context, adapter, provider, call, meter, body, record, started, Governance.Reservation.None);
         }
     }
 
@@ -202,7 +213,7 @@ public sealed partial class ProxyPipeline(
         return null;
     }
 
-    private async Task ForwardAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UpstreamCall call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started)
+    private async Task ForwardAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UpstreamCall call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started, Governance.Reservation lease)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(_upstreamTimeout);
@@ -244,6 +255,7 @@ public sealed partial class ProxyPipeline(
                 record.TimeToFirstTokenMs = Elapsed(started);
                 meter.ReadResponse(responseBody.Span);
                 Settle(record, meter, requestBody, provider, started);
+                await lease.SettleAsync(record);
                 response.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
                 response.ContentLength = responseBody.Length;
                 await response.Body.WriteAsync(responseBody.Memory, cancel);
@@ -265,6 +277,7 @@ public sealed partial class ProxyPipeline(
                 Settle(record, meter, requestBody, provider, started);
             }
 
+            await lease.SettleAsync(record);
             upstream?.Dispose();
             await ledger.EnqueueAsync(record);
         }

@@ -82,7 +82,33 @@ public sealed class SqliteDatabase
             models TEXT NOT NULL,
             created_at INTEGER NOT NULL,
             expires_at INTEGER,
-            revoked_at INTEGER
+            revoked_at INTEGER,
+            limits TEXT,
+            budget TEXT
+        );
+        CREATE TABLE IF NOT EXISTS quota_rules (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            limit_tokens INTEGER NOT NULL,
+            cycle TEXT NOT NULL,
+            time_zone TEXT NOT NULL,
+            consumers TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS budgets (
+            id TEXT PRIMARY KEY,
+            scope TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS limits (
+            id TEXT PRIMARY KEY,
+            scope TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            limits TEXT NOT NULL,
+            created_at INTEGER NOT NULL
         );
         CREATE TABLE IF NOT EXISTS usage (
             id TEXT PRIMARY KEY,

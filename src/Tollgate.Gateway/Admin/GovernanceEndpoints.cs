@@ -1,0 +1,337 @@
+using Tollgate.Gateway.Governance;
+using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Storage;
+
+namespace Tollgate.Gateway.Admin;
+
+/// <summary>Admin API for quota rules, group budgets and group limits.</summary>
+public static class GovernanceEndpoints
+{
+    public const string DefaultQuotaTimeZone = "Asia/Shanghai";
+
+    public static void MapGovernance(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/quota-rules", (GovernanceStore store) => AdminEndpoints.Json(store.Current.QuotaRules.Select(QuotaView.From)));
+        admin.MapPost("/quota-rules", CreateQuotaAsync);
+        admin.MapPatch("/quota-rules/{id}", PatchQuotaAsync);
+        admin.MapPost("/quota-rules/{id}/enable", (string id, GovernanceStore store) => Toggle(id, true, store));
+        admin.MapPost("/quota-rules/{id}/disable", (string id, GovernanceStore store) => Toggle(id, false, store));
+        admin.MapPost("/quota-rules/{id}/reset", async (string id, GovernanceStore store, Governor governor) =>
+        {
+            if (Find(store, id) is not { } rule)
+            {
+                return AdminEndpoints.NotFound($"No quota rule with id '{id}'.");
+            }
+
+            await governor.ResetQuotaAsync(rule);
+            return AdminEndpoints.Json(QuotaView.From(rule));
+        });
+        admin.MapDelete("/quota-rules/{id}", (string id, GovernanceStore store) =>
+            store.Delete("quota_rules", id) ? Results.NoContent() : AdminEndpoints.NotFound($"No quota rule with id '{id}'."));
+        admin.MapGet("/quota-rules/{id}/usage", async (string id, GovernanceStore store, Governor governor) =>
+        {
+            if (Find(store, id) is not { } rule)
+            {
+                return AdminEndpoints.NotFound($"No quota rule with id '{id}'.");
+            }
+
+            var rows = new List<QuotaUsage>();
+            foreach (var consumer in rule.Consumers)
+            {
+                rows.Add(await governor.QuotaStatusAsync(rule, consumer));
+            }
+
+            return AdminEndpoints.Json(rows);
+        });
+
+        admin.MapGet("/budgets", ListBudgetsAsync);
+        admin.MapPost("/budgets", CreateBudgetAsync);
+        admin.MapPatch("/budgets/{id}", PatchBudgetAsync);
+        admin.MapDelete("/budgets/{id}", (string id, GovernanceStore store) =>
+            store.Delete("budgets", id) ? Results.NoContent() : AdminEndpoints.NotFound($"No budget with id '{id}'."));
+
+        admin.MapGet("/limits", (GovernanceStore store) => AdminEndpoints.Json(store.Current.Limits.Select(LimitView.From)));
+        admin.MapPost("/limits", CreateLimitAsync);
+        admin.MapPatch("/limits/{id}", PatchLimitAsync);
+        admin.MapDelete("/limits/{id}", (string id, GovernanceStore store) =>
+            store.Delete("limits", id) ? Results.NoContent() : AdminEndpoints.NotFound($"No limit with id '{id}'."));
+    }
+
+    internal static IResult? Validate(KeyLimits? limits)
+    {
+        if (limits is null)
+        {
+            return null;
+        }
+
+        if (limits.Rpm is <= 0 || limits.Tpm is <= 0)
+        {
+            return AdminEndpoints.Invalid("'rpm' and 'tpm' must be positive.", "limits");
+        }
+
+        return limits.MaxCostPerMinute is not null
+            ? AdminEndpoints.Invalid("'max_cost_per_minute' (the cost-velocity circuit breaker) is not supported by this build yet.", "max_cost_per_minute")
+            : null;
+    }
+
+    internal static IResult? Validate(BudgetSpec? budget, bool allowTotal)
+    {
+        if (budget is null)
+        {
+            return null;
+        }
+
+        if (!Periods.IsValid(budget.Period, allowTotal))
+        {
+            return AdminEndpoints.Invalid("'period' must be day, week, month or total.", "period");
+        }
+
+        if (Periods.FindZone(budget.Zone) is null)
+        {
+            return AdminEndpoints.Invalid($"Unknown time zone '{budget.Zone}'; use an IANA name such as Europe/Berlin.", "time_zone");
+        }
+
+        if (budget.Soft is < 0 || budget.Hard is < 0 || (budget.Soft is null && budget.Hard is null))
+        {
+            return AdminEndpoints.Invalid("A budget needs 'soft' or 'hard' (or both), not negative.", "hard");
+        }
+
+        return budget.Thresholds is { } t && t.Any(x => x is <= 0 or > 1)
+            ? AdminEndpoints.Invalid("'thresholds' are fractions in (0, 1].", "thresholds")
+            : null;
+    }
+
+    private static QuotaRule? Find(GovernanceStore store, string id) => store.Current.QuotaRules.FirstOrDefault(r => r.Id == id);
+
+    private static IResult Toggle(string id, bool enabled, GovernanceStore store)
+    {
+        if (Find(store, id) is not { } rule)
+        {
+            return AdminEndpoints.NotFound($"No quota rule with id '{id}'.");
+        }
+
+        var updated = rule with { Enabled = enabled };
+        store.Save(updated);
+        return AdminEndpoints.Json(QuotaView.From(updated));
+    }
+
+    private static async Task<IResult> CreateQuotaAsync(HttpRequest http, GovernanceStore store, Governor governor, TimeProvider time)
+    {
+        var (request, error) = await AdminEndpoints.ReadAsync<QuotaRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var rule = new QuotaRule(KeyHash.NewId("qr_"), request.Name ?? "", request.LimitTokens ?? 0, request.Cycle ?? "", request.TimeZone ?? DefaultQuotaTimeZone,
+            request.Consumers ?? [], request.Enabled ?? true, time.GetUtcNow());
+        if (Validate(rule) is { } invalid)
+        {
+            return invalid;
+        }
+
+        store.Save(rule);
+        await governor.RebuildQuotaAsync(rule, time.GetUtcNow());
+        return Results.Json(QuotaView.From(rule), StoreJson.Options, statusCode: 201);
+    }
+
+    private static async Task<IResult> PatchQuotaAsync(string id, HttpRequest http, GovernanceStore store, Governor governor, TimeProvider time)
+    {
+        if (Find(store, id) is not { } rule)
+        {
+            return AdminEndpoints.NotFound($"No quota rule with id '{id}'.");
+        }
+
+        var (request, error) = await AdminEndpoints.ReadAsync<QuotaRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var updated = rule with
+        {
+            Name = request.Name ?? rule.Name,
+            LimitTokens = request.LimitTokens ?? rule.LimitTokens,
+            Cycle = request.Cycle ?? rule.Cycle,
+            TimeZone = request.TimeZone ?? rule.TimeZone,
+            Consumers = request.Consumers ?? rule.Consumers,
+            Enabled = request.Enabled ?? rule.Enabled,
+        };
+        if (Validate(updated) is { } invalid)
+        {
+            return invalid;
+        }
+
+        store.Save(updated);
+        if (updated.Cycle != rule.Cycle || updated.TimeZone != rule.TimeZone || !updated.Consumers.SequenceEqual(rule.Consumers))
+        {
+            await governor.RebuildQuotaAsync(updated, time.GetUtcNow());
+        }
+
+        return AdminEndpoints.Json(QuotaView.From(updated));
+    }
+
+    private static IResult? Validate(QuotaRule rule)
+    {
+        if (string.IsNullOrWhiteSpace(rule.Name))
+        {
+            return AdminEndpoints.Invalid("'name' is required.", "name");
+        }
+
+        if (rule.LimitTokens <= 0)
+        {
+            return AdminEndpoints.Invalid("'limit_tokens' must be positive.", "limit_tokens");
+        }
+
+        if (!Periods.IsValid(rule.Cycle, allowTotal: false))
+        {
+            return AdminEndpoints.Invalid("'cycle' must be day, week or month.", "cycle");
+        }
+
+        if (Periods.FindZone(rule.TimeZone) is null)
+        {
+            return AdminEndpoints.Invalid($"Unknown time zone '{rule.TimeZone}'; use an IANA name such as Asia/Shanghai.", "time_zone");
+        }
+
+        return rule.Consumers.Count == 0 || rule.Consumers.Any(c => !(c.StartsWith("key:", StringComparison.Ordinal) || c.StartsWith("team:", StringComparison.Ordinal)
+            || c.StartsWith("user:", StringComparison.Ordinal) || c.StartsWith("project:", StringComparison.Ordinal)) || c.EndsWith(':'))
+            ? AdminEndpoints.Invalid("'consumers' must list key:<id>, team:<name>, user:<name> or project:<name>.", "consumers")
+            : null;
+    }
+
+    private static async Task<IResult> ListBudgetsAsync(GovernanceStore store, Governor governor)
+    {
+        var views = new List<BudgetView>();
+        foreach (var budget in store.Current.Budgets)
+        {
+            var (spent, start, end) = await governor.BudgetStatusAsync(budget.Scope, budget.Subject, budget.Spec);
+            views.Add(BudgetView.From(budget, spent, start, end));
+        }
+
+        return AdminEndpoints.Json(views);
+    }
+
+    private static async Task<IResult> CreateBudgetAsync(HttpRequest http, GovernanceStore store, Governor governor, TimeProvider time)
+    {
+        var (request, error) = await AdminEndpoints.ReadAsync<GroupRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var spec = request.Spec();
+        if ((ValidateGroup(request) ?? Validate(spec, allowTotal: true)) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var budget = new GroupBudget(KeyHash.NewId("bud_"), request.Scope!, request.Subject!, spec, time.GetUtcNow());
+        store.Save(budget);
+        await governor.RebuildBudgetAsync(budget.Scope, budget.Subject, spec, time.GetUtcNow());
+        var (spent, start, end) = await governor.BudgetStatusAsync(budget.Scope, budget.Subject, spec);
+        return Results.Json(BudgetView.From(budget, spent, start, end), StoreJson.Options, statusCode: 201);
+    }
+
+    private static async Task<IResult> PatchBudgetAsync(string id, HttpRequest http, GovernanceStore store, Governor governor, TimeProvider time)
+    {
+        if (store.Current.Budgets.FirstOrDefault(b => b.Id == id) is not { } budget)
+        {
+            return AdminEndpoints.NotFound($"No budget with id '{id}'.");
+        }
+
+        var (request, error) = await AdminEndpoints.ReadAsync<GroupRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var spec = new BudgetSpec(request.Period ?? budget.Spec.Period, request.Soft ?? budget.Spec.Soft, request.Hard ?? budget.Spec.Hard, request.TimeZone ?? budget.Spec.TimeZone, request.Thresholds ?? budget.Spec.Thresholds);
+        if (Validate(spec, allowTotal: true) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var updated = budget with { Spec = spec };
+        store.Save(updated);
+        if (spec.Period != budget.Spec.Period || spec.Zone != budget.Spec.Zone)
+        {
+            await governor.RebuildBudgetAsync(updated.Scope, updated.Subject, spec, time.GetUtcNow());
+        }
+
+        var (spent, start, end) = await governor.BudgetStatusAsync(updated.Scope, updated.Subject, spec);
+        return AdminEndpoints.Json(BudgetView.From(updated, spent, start, end));
+    }
+
+    private static async Task<IResult> CreateLimitAsync(HttpRequest http, GovernanceStore store, TimeProvider time)
+    {
+        var (request, error) = await AdminEndpoints.ReadAsync<GroupRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var limits = new KeyLimits(request.Rpm, request.Tpm, request.MaxCostPerMinute);
+        if ((ValidateGroup(request) ?? Validate(limits)) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var limit = new GroupLimit(KeyHash.NewId("lim_"), request.Scope!, request.Subject!, limits, time.GetUtcNow());
+        store.Save(limit);
+        return Results.Json(LimitView.From(limit), StoreJson.Options, statusCode: 201);
+    }
+
+    private static async Task<IResult> PatchLimitAsync(string id, HttpRequest http, GovernanceStore store)
+    {
+        if (store.Current.Limits.FirstOrDefault(l => l.Id == id) is not { } limit)
+        {
+            return AdminEndpoints.NotFound($"No limit with id '{id}'.");
+        }
+
+        var (request, error) = await AdminEndpoints.ReadAsync<GroupRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var limits = new KeyLimits(request.Rpm ?? limit.Limits.Rpm, request.Tpm ?? limit.Limits.Tpm, request.MaxCostPerMinute ?? limit.Limits.MaxCostPerMinute);
+        if (Validate(limits) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var updated = limit with { Limits = limits };
+        store.Save(updated);
+        return AdminEndpoints.Json(LimitView.From(updated));
+    }
+
+    private static IResult? ValidateGroup(GroupRequest request) =>
+        !Scopes.IsGroup(request.Scope) ? AdminEndpoints.Invalid("'scope' must be team, project, user, cost_center or customer.", "scope")
+        : string.IsNullOrWhiteSpace(request.Subject) ? AdminEndpoints.Invalid("'subject' is required.", "subject")
+        : null;
+
+    private sealed record QuotaRequest(string? Name, long? LimitTokens, string? Cycle, string? TimeZone, string[]? Consumers, bool? Enabled);
+
+    private sealed record GroupRequest(string? Scope, string? Subject, string? Period, decimal? Soft, decimal? Hard, string? TimeZone, decimal[]? Thresholds, long? Rpm, long? Tpm, decimal? MaxCostPerMinute)
+    {
+        public BudgetSpec Spec() => new(Period ?? "month", Soft, Hard, TimeZone, Thresholds);
+    }
+
+    private sealed record QuotaView(string Id, string Name, long LimitTokens, string Cycle, string TimeZone, IReadOnlyList<string> Consumers, bool Enabled, DateTimeOffset CreatedAt)
+    {
+        public static QuotaView From(QuotaRule r) => new(r.Id, r.Name, r.LimitTokens, r.Cycle, r.TimeZone, r.Consumers, r.Enabled, r.CreatedAt);
+    }
+
+    private sealed record BudgetView(string Id, string Scope, string Subject, string Period, decimal? Soft, decimal? Hard, string TimeZone, decimal[] Thresholds,
+        decimal Spent, decimal? Remaining, DateTimeOffset PeriodStart, DateTimeOffset? PeriodEnd, DateTimeOffset CreatedAt)
+    {
+        public static BudgetView From(GroupBudget b, decimal spent, DateTimeOffset start, DateTimeOffset end) =>
+            new(b.Id, b.Scope, b.Subject, b.Spec.Period, b.Spec.Soft, b.Spec.Hard, b.Spec.Zone, b.Spec.Thresholds ?? [0.5m, 0.8m, 1.0m],
+                spent, b.Spec.Hard is { } hard ? Math.Max(0, hard - spent) : null, start, end == DateTimeOffset.MaxValue ? null : end, b.CreatedAt);
+    }
+
+    private sealed record LimitView(string Id, string Scope, string Subject, long? Rpm, long? Tpm, decimal? MaxCostPerMinute, DateTimeOffset CreatedAt)
+    {
+        public static LimitView From(GroupLimit l) => new(l.Id, l.Scope, l.Subject, l.Limits.Rpm, l.Limits.Tpm, l.Limits.MaxCostPerMinute, l.CreatedAt);
+    }
+}

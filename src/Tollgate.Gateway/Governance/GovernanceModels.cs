@@ -1,0 +1,26 @@
+namespace Tollgate.Gateway.Governance;
+
+/// <summary>A key's own rate limits (API.md "Virtual keys": <c>limits</c>).</summary>
+public sealed record KeyLimits(long? Rpm = null, long? Tpm = null, decimal? MaxCostPerMinute = null);
+
+/// <summary>A money budget over a natural period (<c>budget</c> on a key, or a group budget).</summary>
+public sealed record BudgetSpec(string Period = "month", decimal? Soft = null, decimal? Hard = null, string? TimeZone = null, decimal[]? Thresholds = null)
+{
+    public string Zone => TimeZone ?? "UTC";
+}
+
+/// <summary>A budget shared by a group: every key whose calls are attributed to <see cref="Subject"/> in <see cref="Scope"/>.</summary>
+public sealed record GroupBudget(string Id, string Scope, string Subject, BudgetSpec Spec, DateTimeOffset CreatedAt);
+
+/// <summary>Rate limits shared by a group.</summary>
+public sealed record GroupLimit(string Id, string Scope, string Subject, KeyLimits Limits, DateTimeOffset CreatedAt);
+
+/// <summary>A token quota on natural cycles; every enabled rule covering a request must fit.</summary>
+public sealed record QuotaRule(string Id, string Name, long LimitTokens, string Cycle, string TimeZone, IReadOnlyList<string> Consumers, bool Enabled, DateTimeOffset CreatedAt);
+
+public static class Scopes
+{
+    public static readonly string[] Group = ["team", "project", "user", "cost_center", "customer"];
+
+    public static bool IsGroup(string? scope) => scope is "team" or "project" or "user" or "cost_center" or "customer";
+}

@@ -1,0 +1,408 @@
+using System.Globalization;
+using Tollgate.Gateway.Hosting;
+using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Ledger;
+using Tollgate.Gateway.Metering;
+using Tollgate.Gateway.Pricing;
+using Tollgate.Gateway.Providers;
+using Tollgate.Gateway.Proxy;
+using Tollgate.Gateway.Storage;
+
+namespace Tollgate.Gateway.Governance;
+
+/// <summary>
+/// The govern step: before forwarding, reserve the estimated tokens and cost against every limit that applies —
+/// quota rules, key and group budgets, RPM/TPM — in one all-or-nothing reservation; after the response, settle the
+/// actual figures and release the rest.
+/// <para>
+/// Overshoot bound: a reservation is the tokenizer estimate of the input plus <c>max_tokens</c> (or
+/// <see cref="GatewaySettings.DefaultOutputCap"/>), priced. Spend can pass a hard limit only by what calls in flight at
+/// the same time use beyond their reservation: at most Σ over those calls of (actual − reserved), which is zero when each
+/// sets <c>max_tokens</c> and the provider counts no more input tokens than the tokenizer estimated.
+/// </para>
+/// </summary>
+public sealed class Governor(ICounterStore counters, GovernanceStore config, PriceCatalog prices, TimeProvider time, SqliteDatabase db, LedgerWriter ledger)
+{
+    /// <summary>Reserves for one call; null lease and an error when something does not fit.</summary>
+    public async ValueTask<(Reservation? Lease, GatewayError? Error)> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string upstreamModel, Func<long> estimateInput, long outputCap)
+    {
+        var now = time.GetUtcNow();
+        var lines = new List<Line>();
+        AddRate(lines, "key", key.Id, key.Limits);
+        var snapshot = config.Current;
+        foreach (var limit in snapshot.Limits)
+        {
+            if (Subject(attribution, limit.Scope) == limit.Subject)
+            {
+                AddRate(lines, limit.Scope, limit.Subject, limit.Limits);
+            }
+        }
+
+        if (key.Budget is { Hard: not null } keyBudget)
+        {
+            AddBudget(lines, "key", key.Id, keyBudget, now);
+        }
+
+        foreach (var budget in snapshot.Budgets)
+        {
+            if (budget.Spec.Hard is not null && Subject(attribution, budget.Scope) == budget.Subject)
+            {
+                AddBudget(lines, budget.Scope, budget.Subject, budget.Spec, now);
+            }
+        }
+
+        foreach (var rule in snapshot.QuotaRules)
+        {
+            if (!rule.Enabled)
+            {
+                continue;
+            }
+
+            foreach (var consumer in rule.Consumers)
+            {
+                if (Matches(consumer, key, attribution))
+                {
+                    var zone = Periods.FindZone(rule.TimeZone) ?? TimeZoneInfo.Utc;
+                    var (start, end) = Periods.Current(rule.Cycle, zone, now);
+                    lines.Add(new Line(Measure.Tokens, Source.Quota, QuotaKey(rule, consumer, start), rule.LimitTokens, end, rule.Name, consumer, start));
+                }
+            }
+        }
+
+        if (lines.Count == 0)
+        {
+            return (Reservation.None, null);
+        }
+
+        // The tokenizer runs only when a token or money limit applies.
+        var tokens = 0L;
+        var costE10 = 0L;
+        if (lines.Exists(l => l.Measure != Measure.Requests))
+        {
+            tokens = estimateInput() + outputCap;
+            var price = prices.Find(provider, upstreamModel);
+            costE10 = price is null ? 0 : Money.ToE10(price.Cost(new TokenUsage(tokens - outputCap, 0, 0, outputCap, 0)));
+        }
+
+        var charges = lines.ConvertAll(l => new CounterCharge(l.Key, l.Measure == Measure.Requests || l.Source == Source.Rate ? CounterKind.Rate : CounterKind.Total,
+            l.Measure switch { Measure.Requests => 1, Measure.Tokens => tokens, _ => costE10 }, l.Limit, l.End));
+        var outcome = await counters.ReserveAsync(charges, now);
+        if (!outcome.Accepted)
+        {
+            var failed = lines[outcome.FailedLine];
+            return (null, Refusal(failed, outcome.RetryAfter));
+        }
+
+        return (new Reservation(this, lines, charges, RateHeaders(lines, outcome.Rates)), null);
+    }
+
+    /// <summary>Spent, reserved-and-settled, in the current period of a budget (for <c>GET /admin/budgets</c>).</summary>
+    public async ValueTask<(decimal Spent, DateTimeOffset Start, DateTimeOffset End)> BudgetStatusAsync(string scope, string subject, BudgetSpec spec)
+    {
+        var (start, end) = Periods.Current(spec.Period, Periods.FindZone(spec.Zone) ?? TimeZoneInfo.Utc, time.GetUtcNow());
+        return (Money.FromE10(await counters.GetAsync(BudgetKey(scope, subject, spec, start), time.GetUtcNow())), start, end);
+    }
+
+    /// <summary>One consumer's figures in a quota rule's current cycle.</summary>
+    public async ValueTask<QuotaUsage> QuotaStatusAsync(QuotaRule rule, string consumer)
+    {
+        var now = time.GetUtcNow();
+        var (start, end) = Periods.Current(rule.Cycle, Periods.FindZone(rule.TimeZone) ?? TimeZoneInfo.Utc, now);
+        var key = QuotaKey(rule, consumer, start);
+        var used = await counters.GetAsync(key, now);
+        return new QuotaUsage(consumer, start, end, rule.LimitTokens, used, Math.Max(0, rule.LimitTokens - used),
+            await counters.GetAsync(key + ":in", now), await counters.GetAsync(key + ":out", now), await counters.GetAsync(key + ":cached", now), used);
+    }
+
+    /// <summary>Zeroes a quota rule's current cycle for every consumer.</summary>
+    public async ValueTask ResetQuotaAsync(QuotaRule rule)
+    {
+        var (start, _) = Periods.Current(rule.Cycle, Periods.FindZone(rule.TimeZone) ?? TimeZoneInfo.Utc, time.GetUtcNow());
+        foreach (var consumer in rule.Consumers)
+        {
+            var key = QuotaKey(rule, consumer, start);
+            foreach (var suffix in new[] { "", ":in", ":out", ":cached" })
+            {
+                await counters.DeleteAsync(key + suffix);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the current periods' counters from the ledger (at start, and when a budget or rule is created), so a
+    /// restart or a new limit starts from what was really spent this period.
+    /// </summary>
+    public async Task RebuildAsync(VirtualKey[] keys)
+    {
+        await ledger.FlushAsync();
+        var now = time.GetUtcNow();
+        var snapshot = config.Current;
+        foreach (var key in keys)
+        {
+            if (key.Budget is { } spec)
+            {
+                await RebuildBudgetAsync("key", key.Id, spec, now);
+            }
+        }
+
+        foreach (var budget in snapshot.Budgets)
+        {
+            await RebuildBudgetAsync(budget.Scope, budget.Subject, budget.Spec, now);
+        }
+
+        foreach (var rule in snapshot.QuotaRules)
+        {
+            await RebuildQuotaAsync(rule, now);
+        }
+    }
+
+    public async Task RebuildBudgetAsync(string scope, string subject, BudgetSpec spec, DateTimeOffset now)
+    {
+        var (start, end) = Periods.Current(spec.Period, Periods.FindZone(spec.Zone) ?? TimeZoneInfo.Utc, now);
+        var key = BudgetKey(scope, subject, spec, start);
+        var spent = Sum("COALESCE(SUM(cost_e10), 0)", Column(scope), subject, start, end)[0];
+        await counters.DeleteAsync(key);
+        await counters.AddAsync([(key, spent, end)], now);
+    }
+
+    public async Task RebuildQuotaAsync(QuotaRule rule, DateTimeOffset now)
+    {
+        var (start, end) = Periods.Current(rule.Cycle, Periods.FindZone(rule.TimeZone) ?? TimeZoneInfo.Utc, now);
+        foreach (var consumer in rule.Consumers)
+        {
+            var colon = consumer.IndexOf(':', StringComparison.Ordinal);
+            var sums = Sum("COALESCE(SUM(input_tokens + output_tokens), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0)",
+                Column(consumer[..colon]), consumer[(colon + 1)..], start, end);
+            var key = QuotaKey(rule, consumer, start);
+            string[] suffixes = ["", ":in", ":out", ":cached"];
+            for (var i = 0; i < suffixes.Length; i++)
+            {
+                await counters.DeleteAsync(key + suffixes[i]);
+                await counters.AddAsync([(key + suffixes[i], sums[i], end)], now);
+            }
+        }
+    }
+
+    internal async ValueTask SettleAsync(Reservation lease, UsageRecord record)
+    {
+        var now = time.GetUtcNow();
+        var tokens = record.InputTokens + record.OutputTokens;
+        var cost = Money.ToE10(record.Cost);
+        var actual = lease.Lines.ConvertAll(l => l.Measure switch { Measure.Requests => 1, Measure.Tokens => tokens, _ => cost });
+        await counters.SettleAsync(lease.Charges, actual, now);
+        var breakdown = new List<(string, long, DateTimeOffset)>();
+        foreach (var line in lease.Lines)
+        {
+            if (line.Source == Source.Quota)
+            {
+                breakdown.Add((line.Key + ":in", record.InputTokens, line.End));
+                breakdown.Add((line.Key + ":out", record.OutputTokens, line.End));
+                breakdown.Add((line.Key + ":cached", record.CachedTokens, line.End));
+            }
+        }
+
+        if (breakdown.Count > 0)
+        {
+            await counters.AddAsync(breakdown, now);
+        }
+    }
+
+    private static string? Subject(in Attribution a, string scope) => scope switch
+    {
+        "team" => a.Team,
+        "project" => a.Project,
+        "user" => a.User,
+        "cost_center" => a.CostCenter,
+        "customer" => a.Customer,
+        _ => null,
+    };
+
+    private static bool Matches(string consumer, VirtualKey key, in Attribution a)
+    {
+        var colon = consumer.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return false;
+        }
+
+        var value = consumer.AsSpan(colon + 1);
+        return consumer.AsSpan(0, colon) switch
+        {
+            "key" => value.SequenceEqual(key.Id),
+            "team" => value.SequenceEqual(a.Team),
+            "user" => value.SequenceEqual(a.User),
+            "project" => value.SequenceEqual(a.Project),
+            _ => false,
+        };
+    }
+
+    private static void AddRate(List<Line> lines, string scope, string subject, KeyLimits? limits)
+    {
+        if (limits?.Rpm is { } rpm)
+        {
+            lines.Add(new Line(Measure.Requests, Source.Rate, $"rpm:{scope}:{subject}", rpm, DateTimeOffset.MaxValue, scope, subject, default));
+        }
+
+        if (limits?.Tpm is { } tpm)
+        {
+            lines.Add(new Line(Measure.Tokens, Source.Rate, $"tpm:{scope}:{subject}", tpm, DateTimeOffset.MaxValue, scope, subject, default));
+        }
+    }
+
+    private static void AddBudget(List<Line> lines, string scope, string subject, BudgetSpec spec, DateTimeOffset now)
+    {
+        var (start, end) = Periods.Current(spec.Period, Periods.FindZone(spec.Zone) ?? TimeZoneInfo.Utc, now);
+        lines.Add(new Line(Measure.Money, Source.Budget, BudgetKey(scope, subject, spec, start), Money.ToE10(spec.Hard!.Value), end, scope, subject, start));
+    }
+
+    private static string BudgetKey(string scope, string subject, BudgetSpec spec, DateTimeOffset start) =>
+        $"budget:{scope}:{subject}:{spec.Period}:{start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+
+    private static string QuotaKey(QuotaRule rule, string consumer, DateTimeOffset start) =>
+        $"quota:{rule.Id}:{consumer}:{start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+
+    private static GatewayError Refusal(Line line, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+        return line.Source switch
+        {
+            Source.Budget => new GatewayError(429, "budget_exceeded", $"The hard budget of {line.Scope} '{line.Subject}' for this period is reached.") { RetryAfterSeconds = seconds },
+            Source.Quota => new GatewayError(429, "token_quota_exceeded", $"The token quota '{line.Scope}' of {line.Subject} is used up for this cycle.") { RetryAfterSeconds = seconds },
+            _ => new GatewayError(429, "rate_limit_exceeded", $"The {(line.Measure == Measure.Requests ? "requests" : "tokens")}-per-minute limit of {line.Scope} '{line.Subject}' is reached.") { RetryAfterSeconds = seconds },
+        };
+    }
+
+    /// <summary>The tightest RPM and TPM state after this reservation.</summary>
+    private static RateLimitHeaders? RateHeaders(List<Line> lines, RateState[] rates)
+    {
+        RateState? requests = null, tokens = null;
+        var r = 0;
+        foreach (var line in lines)
+        {
+            if (line.Source != Source.Rate)
+            {
+                continue;
+            }
+
+            var state = rates[r++];
+            ref var slot = ref line.Measure == Measure.Requests ? ref requests : ref tokens;
+            if (slot is null || state.Remaining < slot.Value.Remaining)
+            {
+                slot = state;
+            }
+        }
+
+        return requests is null && tokens is null ? null : new RateLimitHeaders(requests, tokens);
+    }
+
+    private List<long> Sum(string select, string column, string subject, DateTimeOffset start, DateTimeOffset end)
+    {
+        using var connection = db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {select} FROM usage WHERE {column} = $subject AND ts >= $from AND ts < $to";
+        command.Parameters.AddWithValue("$subject", subject);
+        command.Parameters.AddWithValue("$from", start.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$to", end == DateTimeOffset.MaxValue ? long.MaxValue : end.ToUnixTimeMilliseconds());
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        var values = new List<long>();
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            values.Add(reader.GetInt64(i));
+        }
+
+        return values;
+    }
+
+    private static string Column(string scope) => scope switch
+    {
+        "key" => "key_id",
+        "team" => "team",
+        "project" => "project",
+        "user" => "user",
+        "cost_center" => "cost_center",
+        "customer" => "customer",
+        _ => throw new ArgumentOutOfRangeException(nameof(scope)),
+    };
+
+    internal enum Measure
+    {
+        Requests,
+        Tokens,
+        Money,
+    }
+
+    internal enum Source
+    {
+        Rate,
+        Budget,
+        Quota,
+    }
+
+    internal sealed record Line(Measure Measure, Source Source, string Key, long Limit, DateTimeOffset End, string Scope, string Subject, DateTimeOffset Start);
+}
+
+/// <summary>A reservation held by one call; settled once with the call's actual usage.</summary>
+public sealed class Reservation
+{
+    public static readonly Reservation None = new(null, [], [], null);
+
+    private readonly Governor? _governor;
+    private int _settled;
+
+    internal Reservation(Governor? governor, List<Governor.Line> lines, List<CounterCharge> charges, RateLimitHeaders? rateHeaders)
+    {
+        _governor = governor;
+        Lines = lines;
+        Charges = charges;
+        RateHeaders = rateHeaders;
+    }
+
+    internal List<Governor.Line> Lines { get; }
+
+    internal List<CounterCharge> Charges { get; }
+
+    public RateLimitHeaders? RateHeaders { get; }
+
+    public ValueTask SettleAsync(UsageRecord record) =>
+        _governor is null || Interlocked.Exchange(ref _settled, 1) == 1 ? ValueTask.CompletedTask : _governor.SettleAsync(this, record);
+}
+
+/// <summary>The tightest requests and tokens limits after a reservation, written in the called API's header style.</summary>
+public sealed record RateLimitHeaders(RateState? Requests, RateState? Tokens)
+{
+    public void Apply(HttpResponse response, Proxy.ErrorShape shape, DateTimeOffset now)
+    {
+        Write(response, shape, "requests", Requests, now);
+        Write(response, shape, "tokens", Tokens, now);
+    }
+
+    private static void Write(HttpResponse response, Proxy.ErrorShape shape, string kind, RateState? state, DateTimeOffset now)
+    {
+        if (state is not { } s)
+        {
+            return;
+        }
+
+        var h = response.Headers;
+        if (shape == Proxy.ErrorShape.Anthropic)
+        {
+            h["anthropic-ratelimit-" + kind + "-limit"] = s.Limit.ToString(CultureInfo.InvariantCulture);
+            h["anthropic-ratelimit-" + kind + "-remaining"] = s.Remaining.ToString(CultureInfo.InvariantCulture);
+            h["anthropic-ratelimit-" + kind + "-reset"] = (now + s.Reset).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            return;
+        }
+
+        h["x-ratelimit-limit-" + kind] = s.Limit.ToString(CultureInfo.InvariantCulture);
+        h["x-ratelimit-remaining-" + kind] = s.Remaining.ToString(CultureInfo.InvariantCulture);
+        h["x-ratelimit-reset-" + kind] = Duration(s.Reset);
+    }
+
+    /// <summary>OpenAI's style: <c>20ms</c>, <c>1.5s</c>, <c>6m0s</c>.</summary>
+    internal static string Duration(TimeSpan t) =>
+        t < TimeSpan.FromSeconds(1) ? ((long)t.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms"
+        : t < TimeSpan.FromMinutes(1) ? Math.Round(t.TotalSeconds, 3).ToString(CultureInfo.InvariantCulture) + "s"
+        : ((long)t.TotalMinutes).ToString(CultureInfo.InvariantCulture) + "m" + t.Seconds.ToString(CultureInfo.InvariantCulture) + "s";
+}
+
+public sealed record QuotaUsage(string Consumer, DateTimeOffset CycleStart, DateTimeOffset CycleEnd, long LimitTokens, long UsedTokens, long RemainingTokens, long InputTokens, long OutputTokens, long CachedTokens, long TotalTokens);
