@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Tollgate.Gateway.Alerts;
 using Tollgate.Gateway.Keys;
 using Tollgate.Gateway.Ledger;
 using Tollgate.Gateway.Pricing;
@@ -43,6 +44,58 @@ public static class AdminEndpoints
 
         admin.MapGet("/usage", UsageAsync);
         admin.MapGovernance();
+
+        admin.MapPost("/webhooks", CreateWebhookAsync);
+        admin.MapGet("/webhooks", (AlertService alerts) => Json(alerts.Webhooks().Select(h => new { h.Id, h.Url, h.Events, h.CreatedAt })));
+        admin.MapDelete("/webhooks/{id}", (string id, AlertService alerts) => alerts.DeleteWebhook(id) ? Results.NoContent() : NotFound($"No webhook with id '{id}'."));
+        admin.MapGet("/alerts", (HttpRequest http, AlertService alerts, TimeProvider time) =>
+            TimeRange(http, time) is var (from, to, error) && error is null
+                ? Json(alerts.History(from, to, http.Query["type"].ToString() is { Length: > 0 } type ? type : null).Select(a => System.Text.Json.Nodes.JsonNode.Parse(AlertService.Serialize(a))))
+                : error!);
+        admin.MapGet("/audit", (HttpRequest http, AuditLog audit, TimeProvider time) =>
+            TimeRange(http, time) is var (from, to, error) && error is null ? Json(audit.List(from, to)) : error!);
+    }
+
+    private static async Task<IResult> CreateWebhookAsync(HttpRequest http, AlertService alerts)
+    {
+        var (request, error) = await ReadAsync<WebhookRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        if (!Uri.TryCreate(request.Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            return Invalid("'url' must be an absolute http(s) URL.", "url");
+        }
+
+        if (request.Events?.FirstOrDefault(e => !AlertService.EventTypes.Contains(e)) is { } unknown)
+        {
+            return Invalid($"Unknown event '{unknown}'. Events: {string.Join(", ", AlertService.EventTypes)}.", "events");
+        }
+
+        var hook = alerts.AddWebhook(request.Url!, request.Events ?? [], string.IsNullOrEmpty(request.Secret) ? null : request.Secret);
+        return Results.Json(new { hook.Id, hook.Url, hook.Events, hook.Secret, hook.CreatedAt }, StoreJson.Options, statusCode: 201);
+    }
+
+    private sealed record WebhookRequest(string? Url, string[]? Events, string? Secret);
+
+    /// <summary>The <c>from</c>/<c>to</c> query (ISO-8601; default: everything until now).</summary>
+    private static (DateTimeOffset From, DateTimeOffset To, IResult? Error) TimeRange(HttpRequest http, TimeProvider time)
+    {
+        var from = DateTimeOffset.UnixEpoch;
+        var to = time.GetUtcNow().AddSeconds(1);
+        if (http.Query["from"].ToString() is { Length: > 0 } f && !DateTimeOffset.TryParse(f, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out from))
+        {
+            return (from, to, Invalid("'from' must be an ISO-8601 time.", "from"));
+        }
+
+        if (http.Query["to"].ToString() is { Length: > 0 } t && !DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out to))
+        {
+            return (from, to, Invalid("'to' must be an ISO-8601 time.", "to"));
+        }
+
+        return (from, to, null);
     }
 
     private static async ValueTask<object?> AuthorizeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -56,6 +109,7 @@ public static class AdminEndpoints
             return Error(GatewayError.MissingApiKey);
         }
 
+        var actor = "master";
         if (!keys.IsMasterKey(presented))
         {
             var key = keys.Authenticate(presented);
@@ -71,9 +125,13 @@ public static class AdminEndpoints
                     ? "Viewer keys may only read (GET)."
                     : "This key has no admin rights."));
             }
+
+            actor = "key:" + key.Id;
         }
 
-        return await next(context);
+        return HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
+            ? await next(context)
+            : await http.RequestServices.GetRequiredService<AuditLog>().RecordAsync(context, next, actor);
     }
 
     private static async Task<IResult> CreateProviderAsync(HttpRequest http, ProviderRegistry registry)
@@ -200,16 +258,10 @@ public static class AdminEndpoints
 
     private static async Task<IResult> UsageAsync(HttpRequest http, UsageQuery query, LedgerWriter ledger, TimeProvider time)
     {
-        var from = DateTimeOffset.UnixEpoch;
-        var to = time.GetUtcNow().AddSeconds(1);
-        if (http.Query["from"].ToString() is { Length: > 0 } f && !DateTimeOffset.TryParse(f, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out from))
+        var (from, to, rangeError) = TimeRange(http, time);
+        if (rangeError is not null)
         {
-            return Invalid("'from' must be an ISO-8601 time.", "from");
-        }
-
-        if (http.Query["to"].ToString() is { Length: > 0 } t && !DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out to))
-        {
-            return Invalid("'to' must be an ISO-8601 time.", "to");
+            return rangeError;
         }
 
         var groupBy = http.Query["group_by"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

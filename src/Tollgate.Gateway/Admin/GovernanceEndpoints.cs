@@ -64,13 +64,8 @@ public static class GovernanceEndpoints
             return null;
         }
 
-        if (limits.Rpm is <= 0 || limits.Tpm is <= 0)
-        {
-            return AdminEndpoints.Invalid("'rpm' and 'tpm' must be positive.", "limits");
-        }
-
-        return limits.MaxCostPerMinute is not null
-            ? AdminEndpoints.Invalid("'max_cost_per_minute' (the cost-velocity circuit breaker) is not supported by this build yet.", "max_cost_per_minute")
+        return limits.Rpm is <= 0 || limits.Tpm is <= 0 || limits.MaxCostPerMinute is <= 0
+            ? AdminEndpoints.Invalid("'rpm', 'tpm' and 'max_cost_per_minute' must be positive.", "limits")
             : null;
     }
 

@@ -21,8 +21,20 @@ namespace Tollgate.Gateway.Governance;
 /// sets <c>max_tokens</c> and the provider counts no more input tokens than the tokenizer estimated.
 /// </para>
 /// </summary>
-public sealed class Governor(ICounterStore counters, GovernanceStore config, PriceCatalog prices, TimeProvider time, SqliteDatabase db, LedgerWriter ledger)
+public sealed class Governor(
+    ICounterStore counters,
+    GovernanceStore config,
+    PriceCatalog prices,
+    TimeProvider time,
+    SqliteDatabase db,
+    LedgerWriter ledger,
+    CircuitBreakers breakers,
+    Alerts.AlertService alerts,
+    Alerts.SpikeDetector spikes,
+    GatewaySettings settings)
 {
+    private static readonly decimal[] DefaultThresholds = [0.5m, 0.8m, 1.0m];
+
     /// <summary>Reserves for one call; null lease and an error when something does not fit.</summary>
     public async ValueTask<(Reservation? Lease, GatewayError? Error)> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string upstreamModel, Func<long> estimateInput, long outputCap)
     {
@@ -38,17 +50,43 @@ public sealed class Governor(ICounterStore counters, GovernanceStore config, Pri
             }
         }
 
-        if (key.Budget is { Hard: not null } keyBudget)
+        if (key.Budget is { } keyBudget)
         {
             AddBudget(lines, "key", key.Id, keyBudget, now);
         }
 
         foreach (var budget in snapshot.Budgets)
         {
-            if (budget.Spec.Hard is not null && Subject(attribution, budget.Scope) == budget.Subject)
+            if (Subject(attribution, budget.Scope) == budget.Subject)
             {
                 AddBudget(lines, budget.Scope, budget.Subject, budget.Spec, now);
             }
+        }
+
+        var circuits = new List<Circuit>();
+        AddCircuit(circuits, "key", key.Id, key.Limits);
+        foreach (var limit in snapshot.Limits)
+        {
+            if (Subject(attribution, limit.Scope) == limit.Subject)
+            {
+                AddCircuit(circuits, limit.Scope, limit.Subject, limit.Limits);
+            }
+        }
+
+        for (var i = 0; i < circuits.Count; i++)
+        {
+            var (allowed, retryAfter, probe) = breakers.Enter(circuits[i].Key, now);
+            if (!allowed)
+            {
+                ReleaseProbes(circuits, i);
+                var c = circuits[i];
+                return (null, new GatewayError(429, "circuit_open", $"The cost-velocity circuit breaker of {c.Scope} '{c.Subject}' is open: spend passed {Money.FromE10(c.LimitE10)} per minute.")
+                {
+                    RetryAfterSeconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)),
+                });
+            }
+
+            circuits[i] = circuits[i] with { Probe = probe };
         }
 
         foreach (var rule in snapshot.QuotaRules)
@@ -69,7 +107,7 @@ public sealed class Governor(ICounterStore counters, GovernanceStore config, Pri
             }
         }
 
-        if (lines.Count == 0)
+        if (lines.Count == 0 && circuits.Count == 0)
         {
             return (Reservation.None, null);
         }
@@ -89,11 +127,13 @@ public sealed class Governor(ICounterStore counters, GovernanceStore config, Pri
         var outcome = await counters.ReserveAsync(charges, now);
         if (!outcome.Accepted)
         {
+            ReleaseProbes(circuits, circuits.Count);
             var failed = lines[outcome.FailedLine];
+            RaiseRefusal(failed, key);
             return (null, Refusal(failed, outcome.RetryAfter));
         }
 
-        return (new Reservation(this, lines, charges, RateHeaders(lines, outcome.Rates)), null);
+        return (new Reservation(this, lines, charges, circuits, key, RateHeaders(lines, outcome.Rates)), null);
     }
 
     /// <summary>Spent, reserved-and-settled, in the current period of a budget (for <c>GET /admin/budgets</c>).</summary>
@@ -205,6 +245,144 @@ public sealed class Governor(ICounterStore counters, GovernanceStore config, Pri
         {
             await counters.AddAsync(breakdown, now);
         }
+
+        foreach (var line in lease.Lines)
+        {
+            if (line.Source == Source.Budget && line.Spec is { } spec)
+            {
+                await CheckThresholdsAsync(line, spec, lease.Key, now);
+            }
+        }
+
+        foreach (var circuit in lease.Circuits)
+        {
+            if (breakers.Record(circuit.Key, cost, circuit.LimitE10, circuit.Probe, now))
+            {
+                alerts.Raise("circuit.open", $"circuit.open:{circuit.Key}:{now.UtcTicks}", Payload(circuit.Scope, circuit.Subject, lease.Key, new()
+                {
+                    ["limit"] = Money.FromE10(circuit.LimitE10),
+                    ["open_until"] = (now + TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)).ToString("O", CultureInfo.InvariantCulture),
+                }));
+            }
+        }
+
+        if (cost > 0)
+        {
+            CheckSpike("key", lease.Key.Id, cost, lease.Key, now);
+            if (lease.Key.Owner.Team is { } team)
+            {
+                CheckSpike("team", team, cost, lease.Key, now);
+            }
+        }
+    }
+
+    private async ValueTask CheckThresholdsAsync(Line line, BudgetSpec spec, VirtualKey key, DateTimeOffset now)
+    {
+        var limit = spec.Soft ?? spec.Hard;
+        if (limit is not { } baseLimit || baseLimit <= 0)
+        {
+            return;
+        }
+
+        var spent = Money.FromE10(await counters.GetAsync(line.Key, now));
+        foreach (var threshold in spec.Thresholds ?? DefaultThresholds)
+        {
+            if (spent >= threshold * baseLimit)
+            {
+                alerts.Raise("budget.threshold", $"budget.threshold:{line.Key}:{threshold.ToString(CultureInfo.InvariantCulture)}", Payload(line.Scope, line.Subject, key, new()
+                {
+                    ["threshold"] = threshold,
+                    ["spent"] = spent,
+                    ["limit"] = baseLimit,
+                    ["period_start"] = line.Start.ToString("O", CultureInfo.InvariantCulture),
+                    ["period_end"] = line.End == DateTimeOffset.MaxValue ? null : line.End.ToString("O", CultureInfo.InvariantCulture),
+                }));
+            }
+        }
+    }
+
+    private void CheckSpike(string scope, string subject, long cost, VirtualKey key, DateTimeOffset now)
+    {
+        if (spikes.Add(scope + ":" + subject, cost, settings.SpikeFactor, now) is { } spike)
+        {
+            alerts.Raise("usage.spike", $"usage.spike:{scope}:{subject}:{now.ToUnixTimeSeconds() / 3600}", Payload(scope, subject, key, new()
+            {
+                ["spent_last_5_minutes"] = spike.Recent,
+                ["average_5_minutes_last_hour"] = spike.Average,
+                ["factor"] = settings.SpikeFactor,
+            }));
+        }
+    }
+
+    private void RaiseRefusal(Line line, VirtualKey key)
+    {
+        var end = line.End == DateTimeOffset.MaxValue ? null : line.End.ToString("O", CultureInfo.InvariantCulture);
+        if (line.Source == Source.Budget)
+        {
+            alerts.Raise("budget.exceeded", "budget.exceeded:" + line.Key, Payload(line.Scope, line.Subject, key, new()
+            {
+                ["limit"] = Money.FromE10(line.Limit),
+                ["period_start"] = line.Start.ToString("O", CultureInfo.InvariantCulture),
+                ["period_end"] = end,
+            }));
+        }
+        else if (line.Source == Source.Quota)
+        {
+            alerts.Raise("quota.exhausted", "quota.exhausted:" + line.Key, Payload("quota", line.Subject, key, new()
+            {
+                ["rule"] = line.Scope,
+                ["limit_tokens"] = line.Limit,
+                ["period_start"] = line.Start.ToString("O", CultureInfo.InvariantCulture),
+                ["period_end"] = end,
+            }));
+        }
+    }
+
+    private static System.Text.Json.Nodes.JsonObject Payload(string scope, string subject, VirtualKey key, System.Text.Json.Nodes.JsonObject extra)
+    {
+        var owner = new System.Text.Json.Nodes.JsonObject();
+        void Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                owner[name] = value;
+            }
+        }
+
+        Add("user", key.Owner.User);
+        Add("team", key.Owner.Team);
+        Add("project", key.Owner.Project);
+        Add("cost_center", key.Owner.CostCenter);
+        Add("customer", key.Owner.Customer);
+        var data = new System.Text.Json.Nodes.JsonObject { ["scope"] = scope, ["subject"] = subject, ["key_id"] = key.Id, ["owner"] = owner };
+        foreach (var (name, value) in extra)
+        {
+            if (value is not null)
+            {
+                data[name] = value.DeepClone();
+            }
+        }
+
+        return data;
+    }
+
+    private void ReleaseProbes(List<Circuit> circuits, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (circuits[i].Probe)
+            {
+                breakers.ReleaseProbe(circuits[i].Key);
+            }
+        }
+    }
+
+    private static void AddCircuit(List<Circuit> circuits, string scope, string subject, KeyLimits? limits)
+    {
+        if (limits?.MaxCostPerMinute is { } max)
+        {
+            circuits.Add(new Circuit($"circuit:{scope}:{subject}", Money.ToE10(max), scope, subject, false));
+        }
     }
 
     private static string? Subject(in Attribution a, string scope) => scope switch
@@ -249,10 +427,11 @@ public sealed class Governor(ICounterStore counters, GovernanceStore config, Pri
         }
     }
 
+    /// <summary>A soft-only budget reserves against no limit: its counter still tracks spend for threshold alerts.</summary>
     private static void AddBudget(List<Line> lines, string scope, string subject, BudgetSpec spec, DateTimeOffset now)
     {
         var (start, end) = Periods.Current(spec.Period, Periods.FindZone(spec.Zone) ?? TimeZoneInfo.Utc, now);
-        lines.Add(new Line(Measure.Money, Source.Budget, BudgetKey(scope, subject, spec, start), Money.ToE10(spec.Hard!.Value), end, scope, subject, start));
+        lines.Add(new Line(Measure.Money, Source.Budget, BudgetKey(scope, subject, spec, start), spec.Hard is { } hard ? Money.ToE10(hard) : long.MaxValue, end, scope, subject, start) { Spec = spec });
     }
 
     private static string BudgetKey(string scope, string subject, BudgetSpec spec, DateTimeOffset start) =>
@@ -339,24 +518,35 @@ public sealed class Governor(ICounterStore counters, GovernanceStore config, Pri
         Quota,
     }
 
-    internal sealed record Line(Measure Measure, Source Source, string Key, long Limit, DateTimeOffset End, string Scope, string Subject, DateTimeOffset Start);
+    internal sealed record Line(Measure Measure, Source Source, string Key, long Limit, DateTimeOffset End, string Scope, string Subject, DateTimeOffset Start)
+    {
+        public BudgetSpec? Spec { get; init; }
+    }
+
+    internal sealed record Circuit(string Key, long LimitE10, string Scope, string Subject, bool Probe);
 }
 
 /// <summary>A reservation held by one call; settled once with the call's actual usage.</summary>
 public sealed class Reservation
 {
-    public static readonly Reservation None = new(null, [], [], null);
+    public static readonly Reservation None = new(null, [], [], [], null!, null);
 
     private readonly Governor? _governor;
     private int _settled;
 
-    internal Reservation(Governor? governor, List<Governor.Line> lines, List<CounterCharge> charges, RateLimitHeaders? rateHeaders)
+    internal Reservation(Governor? governor, List<Governor.Line> lines, List<CounterCharge> charges, List<Governor.Circuit> circuits, VirtualKey key, RateLimitHeaders? rateHeaders)
     {
         _governor = governor;
         Lines = lines;
         Charges = charges;
+        Circuits = circuits;
+        Key = key;
         RateHeaders = rateHeaders;
     }
+
+    internal List<Governor.Circuit> Circuits { get; }
+
+    internal VirtualKey Key { get; }
 
     internal List<Governor.Line> Lines { get; }
 

@@ -38,6 +38,15 @@ public sealed class GatewaySettings
 
     public int LedgerBatchSize { get; set; } = 2_000;
 
+    /// <summary>How long a tripped cost-velocity circuit stays open before it lets one request through.</summary>
+    public int CircuitCooldownSeconds { get; set; } = 60;
+
+    /// <summary>Waits between webhook delivery attempts (about 1 s, 5 s, 30 s, 2 min, 10 min), then the delivery is marked failed.</summary>
+    public TimeSpan[] WebhookRetryDelays { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10)];
+
+    /// <summary>usage.spike fires when the last 5 minutes' spend exceeds this factor times the trailing hour's 5-minute average.</summary>
+    public decimal SpikeFactor { get; set; } = 3m;
+
     /// <summary>Output tokens reserved for a call that sets no max tokens (the overshoot bound depends on it).</summary>
     public long DefaultOutputCap { get; set; } = 4_096;
 
@@ -53,6 +62,7 @@ public sealed class GatewaySettings
         s.Redis = env("TOLLGATE_REDIS");
         s.ConfigFile = env("TOLLGATE_CONFIG");
         s.MaxBodyBytes = Long(env("TOLLGATE_MAX_BODY_BYTES"), "TOLLGATE_MAX_BODY_BYTES") ?? s.MaxBodyBytes;
+        s.CircuitCooldownSeconds = (int?)Long(env("TOLLGATE_CIRCUIT_COOLDOWN_SECONDS"), "TOLLGATE_CIRCUIT_COOLDOWN_SECONDS") ?? s.CircuitCooldownSeconds;
         s.DefaultOutputCap = Long(env("TOLLGATE_DEFAULT_OUTPUT_CAP"), "TOLLGATE_DEFAULT_OUTPUT_CAP") ?? s.DefaultOutputCap;
         s.UpstreamTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_TIMEOUT_SECONDS") ?? s.UpstreamTimeoutSeconds;
         if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)

@@ -59,6 +59,12 @@ public static class TollgateApp
         services.AddSingleton<Governance.ICounterStore, Governance.InMemoryCounterStore>();
         services.AddSingleton<Governance.GovernanceStore>();
         services.AddSingleton<Governance.Governor>();
+        services.AddSingleton(new Governance.CircuitBreakers(TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
+        services.AddSingleton<Alerts.SpikeDetector>();
+        services.AddSingleton(sp => AuditSnapshots.Register(new AuditLog(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>())));
+        services.AddSingleton<Alerts.AlertService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertService>());
+        services.AddHttpClient(Alerts.AlertService.HttpClientName).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
         services.AddSingleton<ProxyPipeline>();
         services.AddHttpClient(ProxyPipeline.UpstreamClientName)
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)

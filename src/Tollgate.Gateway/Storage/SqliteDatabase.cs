@@ -110,6 +110,34 @@ public sealed class SqliteDatabase
             limits TEXT NOT NULL,
             created_at INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS alerts (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE IF NOT EXISTS webhooks (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS audit (
+            id TEXT PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            before TEXT,
+            after TEXT
+        );
+        CREATE TABLE IF NOT EXISTS plans (
+            name TEXT PRIMARY KEY,
+            spec TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS usage (
             id TEXT PRIMARY KEY,
             ts INTEGER NOT NULL,

@@ -1,0 +1,202 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Tollgate.Gateway.Hosting;
+using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Storage;
+
+namespace Tollgate.Gateway.Alerts;
+
+/// <summary>One alert as stored and delivered (API.md "Alerts": payload).</summary>
+public sealed record Alert(string Id, string Type, DateTimeOffset CreatedAt, JsonObject Data);
+
+public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Raising an alert never blocks a request: it goes to a channel; this background service stores it once (a
+/// de-duplication key makes "once per period" hold across restarts) and POSTs it to every subscribed webhook with an
+/// HMAC-SHA256 signature, retrying with back-off.
+/// </summary>
+public sealed partial class AlertService : BackgroundService
+{
+    public static readonly string[] EventTypes = ["budget.threshold", "budget.exceeded", "quota.exhausted", "circuit.open", "usage.spike"];
+
+    private readonly Channel<(Alert Alert, string DedupeKey)> _channel = Channel.CreateBounded<(Alert, string)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly SqliteDatabase _db;
+    private readonly IHttpClientFactory _http;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan[] _retryDelays;
+    private readonly ILogger<AlertService> _log;
+    private readonly HashSet<string> _raised = new(StringComparer.Ordinal);
+    private readonly List<Task> _deliveries = [];
+
+    public AlertService(SqliteDatabase db, IHttpClientFactory http, TimeProvider time, GatewaySettings settings, ILogger<AlertService> log)
+    {
+        _db = db;
+        _http = http;
+        _time = time;
+        _log = log;
+        _retryDelays = settings.WebhookRetryDelays;
+    }
+
+    public const string HttpClientName = "webhooks";
+
+    /// <summary>Raises an alert unless one with the same de-duplication key was raised before.</summary>
+    public void Raise(string type, string dedupeKey, JsonObject data)
+    {
+        lock (_raised)
+        {
+            if (!_raised.Add(dedupeKey))
+            {
+                return;
+            }
+        }
+
+        _channel.Writer.TryWrite((new Alert("alert_" + Guid.CreateVersion7().ToString("N"), type, _time.GetUtcNow(), data), dedupeKey));
+    }
+
+    public IReadOnlyList<Alert> History(DateTimeOffset from, DateTimeOffset to, string? type)
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, type, created_at, data FROM alerts WHERE created_at >= $from AND created_at < $to AND ($type IS NULL OR type = $type) ORDER BY created_at DESC, id DESC";
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$type", (object?)type ?? DBNull.Value);
+        using var r = command.ExecuteReader();
+        var alerts = new List<Alert>();
+        while (r.Read())
+        {
+            alerts.Add(new Alert(r.GetString(0), r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)), JsonNode.Parse(r.GetString(3))!.AsObject()));
+        }
+
+        return alerts;
+    }
+
+    public Webhook AddWebhook(string url, IReadOnlyList<string> events, string? secret)
+    {
+        var hook = new Webhook(KeyHash.NewId("wh_"), url, events, secret ?? "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), _time.GetUtcNow());
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO webhooks (id, url, events, secret, created_at) VALUES ($id, $url, $events, $secret, $created)";
+        SqliteDatabase.AddParameters(command, ("$id", hook.Id), ("$url", hook.Url), ("$events", JsonSerializer.Serialize(hook.Events)), ("$secret", hook.Secret), ("$created", hook.CreatedAt.ToUnixTimeMilliseconds()));
+        command.ExecuteNonQuery();
+        return hook;
+    }
+
+    public IReadOnlyList<Webhook> Webhooks()
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, url, events, secret, created_at FROM webhooks ORDER BY created_at, id";
+        using var r = command.ExecuteReader();
+        var hooks = new List<Webhook>();
+        while (r.Read())
+        {
+            hooks.Add(new Webhook(r.GetString(0), r.GetString(1), JsonSerializer.Deserialize<string[]>(r.GetString(2)) ?? [], r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))));
+        }
+
+        return hooks;
+    }
+
+    public bool DeleteWebhook(string id)
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM webhooks WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>The signature header value: <c>t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256 of "t.body"&gt;</c>.</summary>
+    public static string Sign(string secret, long timestamp, string body)
+    {
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + body));
+        return "t=" + timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",v1=" + Convert.ToHexStringLower(mac);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var (alert, dedupeKey) in _channel.Reader.ReadAllAsync(stoppingToken))
+            {
+                if (!Store(alert, dedupeKey))
+                {
+                    continue;
+                }
+
+                var body = Serialize(alert);
+                foreach (var hook in Webhooks().Where(h => h.Events.Count == 0 || h.Events.Contains(alert.Type)))
+                {
+                    lock (_deliveries)
+                    {
+                        _deliveries.RemoveAll(t => t.IsCompleted);
+                        _deliveries.Add(DeliverAsync(hook, alert, body, stoppingToken));
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>False when an alert with this de-duplication key is already stored (raised before a restart).</summary>
+    private bool Store(Alert alert, string dedupeKey)
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT OR IGNORE INTO alerts (id, type, created_at, data, dedupe_key) VALUES ($id, $type, $created, $data, $dedupe)";
+        SqliteDatabase.AddParameters(command, ("$id", alert.Id), ("$type", alert.Type), ("$created", alert.CreatedAt.ToUnixTimeMilliseconds()), ("$data", alert.Data.ToJsonString()), ("$dedupe", dedupeKey));
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    public static string Serialize(Alert alert) => new JsonObject
+    {
+        ["id"] = alert.Id,
+        ["type"] = alert.Type,
+        ["created_at"] = alert.CreatedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        ["data"] = alert.Data.DeepClone(),
+    }.ToJsonString();
+
+    private async Task DeliverAsync(Webhook hook, Alert alert, string body, CancellationToken stopping)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, hook.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                request.Headers.TryAddWithoutValidation("X-Tollgate-Signature", Sign(hook.Secret, _time.GetUtcNow().ToUnixTimeSeconds(), body));
+                request.Headers.TryAddWithoutValidation("X-Tollgate-Event", alert.Type);
+                using var response = await _http.CreateClient(HttpClientName).SendAsync(request, stopping);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+
+                LogDeliveryFailed(_log, hook.Id, alert.Type, (int)response.StatusCode, attempt + 1);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stopping.IsCancellationRequested)
+            {
+                LogDeliveryFailed(_log, hook.Id, alert.Type, 0, attempt + 1);
+            }
+
+            if (attempt >= _retryDelays.Length || stopping.IsCancellationRequested)
+            {
+                LogDeliveryAbandoned(_log, hook.Id, alert.Id);
+                return;
+            }
+
+            await Task.Delay(_retryDelays[attempt], _time, stopping);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Webhook} refused {Type} (status {Status}, attempt {Attempt})")]
+    private static partial void LogDeliveryFailed(ILogger logger, string webhook, string type, int status, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook {Webhook}: delivery of {Alert} failed after every retry")]
+    private static partial void LogDeliveryAbandoned(ILogger logger, string webhook, string alert);
+}
