@@ -181,7 +181,7 @@ public static class AdminEndpoints
         return Json(PriceView.From(provider, model, price, builtIn: false));
     }
 
-    private static async Task<IResult> CreateKeyAsync(HttpRequest http, KeyService keys, TimeProvider time)
+    private static async Task<IResult> CreateKeyAsync(HttpRequest http, KeyService keys, TimeProvider time, Governance.GovernanceStore governance)
     {
         var (request, error) = await ReadAsync<KeyRequest>(http);
         if (request is null)
@@ -194,7 +194,7 @@ public static class AdminEndpoints
             return Invalid("'name' is required.", "name");
         }
 
-        if (Unsupported(request) is { } unsupported)
+        if (Unsupported(request, governance) is { } unsupported)
         {
             return unsupported;
         }
@@ -205,11 +205,11 @@ public static class AdminEndpoints
             return Invalid("'role' must be app, viewer or admin.", "role");
         }
 
-        var (key, secret) = keys.Create(request.Name, role, request.Owner ?? KeyOwner.None, request.Models ?? [], request.ExpiresAt, limits: request.Limits, budget: request.Budget);
+        var (key, secret) = keys.Create(request.Name, role, request.Owner ?? KeyOwner.None, request.Models ?? [], request.ExpiresAt, limits: request.Limits, budget: request.Budget, plan: request.Plan);
         return Results.Json(KeyView.From(key, time.GetUtcNow(), secret), StoreJson.Options, statusCode: 201);
     }
 
-    private static async Task<IResult> PatchKeyAsync(string id, HttpRequest http, KeyService keys, TimeProvider time, Governance.Governor governor)
+    private static async Task<IResult> PatchKeyAsync(string id, HttpRequest http, KeyService keys, TimeProvider time, Governance.Governor governor, Governance.GovernanceStore governance)
     {
         if (keys.Get(id) is not { } key)
         {
@@ -222,7 +222,7 @@ public static class AdminEndpoints
             return error!;
         }
 
-        if (Unsupported(request) is { } unsupported)
+        if (Unsupported(request, governance) is { } unsupported)
         {
             return unsupported;
         }
@@ -241,6 +241,7 @@ public static class AdminEndpoints
             ExpiresAt = request.ExpiresAt ?? key.ExpiresAt,
             Limits = request.Limits ?? key.Limits,
             Budget = request.Budget ?? key.Budget,
+            Plan = request.Plan ?? key.Plan,
         };
         keys.Update(updated);
         if (request.Budget is { } budget && (budget.Period != key.Budget?.Period || budget.Zone != key.Budget?.Zone))
@@ -251,9 +252,9 @@ public static class AdminEndpoints
         return Json(KeyView.From(updated, time.GetUtcNow()));
     }
 
-    /// <summary>Refuses what this build does not enforce (plans, the cost-velocity breaker) rather than store limits nobody applies.</summary>
-    private static IResult? Unsupported(KeyRequest request) =>
-        request.Plan is not null ? Invalid("'plan' is not supported by this build yet.", "plan")
+    /// <summary>Checks the governance fields of a key: limits, budget, and that its plan exists.</summary>
+    private static IResult? Unsupported(KeyRequest request, Governance.GovernanceStore governance) =>
+        request.Plan is { } plan && !governance.Current.Plans.ContainsKey(plan) ? Invalid($"No plan named '{plan}'.", "plan")
         : GovernanceEndpoints.Validate(request.Limits) ?? GovernanceEndpoints.Validate(request.Budget, allowTotal: true);
 
     private static async Task<IResult> UsageAsync(HttpRequest http, UsageQuery query, LedgerWriter ledger, TimeProvider time)

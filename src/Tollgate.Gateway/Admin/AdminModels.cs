@@ -42,8 +42,9 @@ public sealed record KeyView(
     DateTimeOffset? RevokedAt,
     bool Active,
     Governance.KeyLimits? Limits,
-    Governance.BudgetSpec? Budget)
+    Governance.BudgetSpec? Budget,
+    string? Plan)
 {
     public static KeyView From(VirtualKey k, DateTimeOffset now, string? secret = null) =>
-        new(k.Id, secret, k.Prefix, k.Name, k.Role, k.Owner, [.. k.Models], k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.IsActive(now), k.Limits, k.Budget);
+        new(k.Id, secret, k.Prefix, k.Name, k.Role, k.Owner, [.. k.Models], k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.IsActive(now), k.Limits, k.Budget, k.Plan);
 }

@@ -14,6 +14,7 @@ public static class AuditSnapshots
         s["providers"] = (sp, name) => sp.GetRequiredService<ProviderRegistry>().Find(name) is { } p ? ProviderView.From(p) : null;
         s["quota-rules"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.QuotaRules.FirstOrDefault(r => id.StartsWith(r.Id, StringComparison.Ordinal));
         s["budgets"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.Budgets.FirstOrDefault(b => b.Id == id);
+        s["plans"] = (sp, name) => sp.GetRequiredService<GovernanceStore>().Current.Plans.GetValueOrDefault(name);
         s["limits"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.Limits.FirstOrDefault(l => l.Id == id);
         s["prices"] = (sp, path) =>
         {

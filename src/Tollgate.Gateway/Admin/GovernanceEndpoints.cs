@@ -50,6 +50,14 @@ public static class GovernanceEndpoints
         admin.MapDelete("/budgets/{id}", (string id, GovernanceStore store) =>
             store.Delete("budgets", id) ? Results.NoContent() : AdminEndpoints.NotFound($"No budget with id '{id}'."));
 
+        admin.MapGet("/plans", (GovernanceStore store) => AdminEndpoints.Json(store.Current.Plans.Values.OrderBy(p => p.Name, StringComparer.Ordinal)));
+        admin.MapGet("/plans/{name}", (string name, GovernanceStore store) =>
+            store.Current.Plans.TryGetValue(name, out var plan) ? AdminEndpoints.Json(plan) : AdminEndpoints.NotFound($"No plan named '{name}'."));
+        admin.MapPost("/plans", (HttpRequest http, GovernanceStore store, Governor governor, KeyService keys, TimeProvider time) => SavePlanAsync(null, http, store, governor, keys, time));
+        admin.MapPatch("/plans/{name}", (string name, HttpRequest http, GovernanceStore store, Governor governor, KeyService keys, TimeProvider time) => SavePlanAsync(name, http, store, governor, keys, time));
+        admin.MapDelete("/plans/{name}", (string name, GovernanceStore store) =>
+            store.Delete("plans", name) ? Results.NoContent() : AdminEndpoints.NotFound($"No plan named '{name}'."));
+
         admin.MapGet("/limits", (GovernanceStore store) => AdminEndpoints.Json(store.Current.Limits.Select(LimitView.From)));
         admin.MapPost("/limits", CreateLimitAsync);
         admin.MapPatch("/limits/{id}", PatchLimitAsync);
@@ -299,6 +307,60 @@ public static class GovernanceEndpoints
         store.Save(updated);
         return AdminEndpoints.Json(LimitView.From(updated));
     }
+
+    /// <summary>Creates (name null) or edits a plan; an edit applies to every key on the plan at its next request.</summary>
+    private static async Task<IResult> SavePlanAsync(string? name, HttpRequest http, GovernanceStore store, Governor governor, KeyService keys, TimeProvider time)
+    {
+        Plan? existing = null;
+        if (name is not null && !store.Current.Plans.TryGetValue(name, out existing))
+        {
+            return AdminEndpoints.NotFound($"No plan named '{name}'.");
+        }
+
+        var (request, error) = await AdminEndpoints.ReadAsync<PlanRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        if (existing is null && (string.IsNullOrWhiteSpace(request.Name) || store.Current.Plans.ContainsKey(request.Name)))
+        {
+            return AdminEndpoints.Invalid("'name' is required and must be new (PATCH /admin/plans/{name} edits a plan).", "name");
+        }
+
+        var plan = new Plan(
+            existing?.Name ?? request.Name!,
+            request.Models ?? existing?.Models ?? [],
+            request.DailyBudget ?? existing?.DailyBudget,
+            request.DailyRequests ?? existing?.DailyRequests,
+            request.ModelDailyRequests ?? existing?.ModelDailyRequests ?? new Dictionary<string, long>(),
+            request.Rpm ?? existing?.Rpm,
+            request.Tpm ?? existing?.Tpm,
+            request.TimeZone ?? existing?.TimeZone ?? "UTC",
+            existing?.CreatedAt ?? time.GetUtcNow());
+        if (plan.DailyBudget is < 0 || plan.DailyRequests is < 0 || plan.ModelDailyRequests.Values.Any(v => v < 0) || Validate(new KeyLimits(plan.Rpm, plan.Tpm)) is not null)
+        {
+            return AdminEndpoints.Invalid("Plan limits must be positive (budgets and caps may be 0).");
+        }
+
+        if (Periods.FindZone(plan.TimeZone) is null)
+        {
+            return AdminEndpoints.Invalid($"Unknown time zone '{plan.TimeZone}'.", "time_zone");
+        }
+
+        store.Save(plan);
+        if (existing is not null && existing.TimeZone != plan.TimeZone)
+        {
+            foreach (var key in keys.List().Where(k => k.Plan == plan.Name))
+            {
+                await governor.RebuildPlanAsync(plan, key, time.GetUtcNow());
+            }
+        }
+
+        return existing is null ? Results.Json(plan, StoreJson.Options, statusCode: 201) : AdminEndpoints.Json(plan);
+    }
+
+    private sealed record PlanRequest(string? Name, string[]? Models, decimal? DailyBudget, long? DailyRequests, Dictionary<string, long>? ModelDailyRequests, long? Rpm, long? Tpm, string? TimeZone);
 
     private static IResult? ValidateGroup(GroupRequest request) =>
         !Scopes.IsGroup(request.Scope) ? AdminEndpoints.Invalid("'scope' must be team, project, user, cost_center or customer.", "scope")

@@ -18,6 +18,24 @@ public sealed record GroupLimit(string Id, string Scope, string Subject, KeyLimi
 /// <summary>A token quota on natural cycles; every enabled rule covering a request must fit.</summary>
 public sealed record QuotaRule(string Id, string Name, long LimitTokens, string Cycle, string TimeZone, IReadOnlyList<string> Consumers, bool Enabled, DateTimeOffset CreatedAt);
 
+/// <summary>
+/// A named bundle of limits that keys reference: edit the plan and every key on it changes on its next request.
+/// Where a key and its plan both limit something, both apply, so the stricter one wins.
+/// </summary>
+public sealed record Plan(
+    string Name,
+    IReadOnlyList<string> Models,
+    decimal? DailyBudget,
+    long? DailyRequests,
+    IReadOnlyDictionary<string, long> ModelDailyRequests,
+    long? Rpm,
+    long? Tpm,
+    string TimeZone,
+    DateTimeOffset CreatedAt)
+{
+    public bool AllowsModel(string model) => Keys.VirtualKey.ModelMatches(Models, model);
+}
+
 public static class Scopes
 {
     public static readonly string[] Group = ["team", "project", "user", "cost_center", "customer"];

@@ -10,7 +10,7 @@ namespace Tollgate.Gateway.Governance;
 /// </summary>
 public sealed class GovernanceStore(SqliteDatabase db)
 {
-    private volatile Snapshot _current = new([], [], []);
+    private volatile Snapshot _current = new([], [], [], new Dictionary<string, Plan>());
 
     public Snapshot Current => _current;
 
@@ -26,7 +26,8 @@ public sealed class GovernanceStore(SqliteDatabase db)
                 JsonSerializer.Deserialize<BudgetSpec>(r.GetString(3), StoreJson.Options)!, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)))),
             Read(connection, "SELECT id, scope, subject, limits, created_at FROM limits ORDER BY created_at, id", r => new GroupLimit(
                 r.GetString(0), r.GetString(1), r.GetString(2),
-                JsonSerializer.Deserialize<KeyLimits>(r.GetString(3), StoreJson.Options)!, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)))));
+                JsonSerializer.Deserialize<KeyLimits>(r.GetString(3), StoreJson.Options)!, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)))),
+            Read(connection, "SELECT spec FROM plans", r => JsonSerializer.Deserialize<Plan>(r.GetString(0), StoreJson.Options)!).ToDictionary(p => p.Name, StringComparer.Ordinal));
     }
 
     public void Save(QuotaRule rule) => Execute(
@@ -55,11 +56,11 @@ public sealed class GovernanceStore(SqliteDatabase db)
         ("$id", limit.Id), ("$scope", limit.Scope), ("$subject", limit.Subject), ("$limits", JsonSerializer.Serialize(limit.Limits, StoreJson.Options)),
         ("$created", limit.CreatedAt.ToUnixTimeMilliseconds()));
 
-    public bool Delete(string table, string id)
-    {
-        var deleted = Execute($"DELETE FROM {table} WHERE id = $id", ("$id", id)) > 0;
-        return deleted;
-    }
+    public void Save(Plan plan) => Execute(
+        "INSERT INTO plans (name, spec, created_at) VALUES ($name, $spec, $created) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
+        ("$name", plan.Name), ("$spec", JsonSerializer.Serialize(plan, StoreJson.Options)), ("$created", plan.CreatedAt.ToUnixTimeMilliseconds()));
+
+    public bool Delete(string table, string id) => Execute($"DELETE FROM {table} WHERE {(table == "plans" ? "name" : "id")} = $id", ("$id", id)) > 0;
 
     private int Execute(string sql, params (string, object?)[] parameters)
     {
@@ -90,5 +91,5 @@ public sealed class GovernanceStore(SqliteDatabase db)
         return list;
     }
 
-    public sealed record Snapshot(IReadOnlyList<QuotaRule> QuotaRules, IReadOnlyList<GroupBudget> Budgets, IReadOnlyList<GroupLimit> Limits);
+    public sealed record Snapshot(IReadOnlyList<QuotaRule> QuotaRules, IReadOnlyList<GroupBudget> Budgets, IReadOnlyList<GroupLimit> Limits, IReadOnlyDictionary<string, Plan> Plans);
 }

@@ -36,12 +36,17 @@ public sealed class Governor(
     private static readonly decimal[] DefaultThresholds = [0.5m, 0.8m, 1.0m];
 
     /// <summary>Reserves for one call; null lease and an error when something does not fit.</summary>
-    public async ValueTask<(Reservation? Lease, GatewayError? Error)> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string upstreamModel, Func<long> estimateInput, long outputCap)
+    public async ValueTask<(Reservation? Lease, GatewayError? Error)> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, Func<long> estimateInput, long outputCap)
     {
         var now = time.GetUtcNow();
         var lines = new List<Line>();
         AddRate(lines, "key", key.Id, key.Limits);
         var snapshot = config.Current;
+        if (PlanOf(key) is { } plan)
+        {
+            AddPlan(lines, plan, key, model, now);
+        }
+
         foreach (var limit in snapshot.Limits)
         {
             if (Subject(attribution, limit.Scope) == limit.Subject)
@@ -122,7 +127,7 @@ public sealed class Governor(
             costE10 = price is null ? 0 : Money.ToE10(price.Cost(new TokenUsage(tokens - outputCap, 0, 0, outputCap, 0)));
         }
 
-        var charges = lines.ConvertAll(l => new CounterCharge(l.Key, l.Measure == Measure.Requests || l.Source == Source.Rate ? CounterKind.Rate : CounterKind.Total,
+        var charges = lines.ConvertAll(l => new CounterCharge(l.Key, l.Source == Source.Rate ? CounterKind.Rate : CounterKind.Total,
             l.Measure switch { Measure.Requests => 1, Measure.Tokens => tokens, _ => costE10 }, l.Limit, l.End));
         var outcome = await counters.ReserveAsync(charges, now);
         if (!outcome.Accepted)
@@ -135,6 +140,12 @@ public sealed class Governor(
 
         return (new Reservation(this, lines, charges, circuits, key, RateHeaders(lines, outcome.Rates)), null);
     }
+
+    /// <summary>The model policy of a key and its plan: both allowlists must allow the model; a key on a deleted plan may use none.</summary>
+    public bool AllowsModel(VirtualKey key, string model) =>
+        key.AllowsModel(model) && (key.Plan is null || (PlanOf(key)?.AllowsModel(model) ?? false));
+
+    public Plan? PlanOf(VirtualKey key) => key.Plan is { } name && config.Current.Plans.TryGetValue(name, out var plan) ? plan : null;
 
     /// <summary>Spent, reserved-and-settled, in the current period of a budget (for <c>GET /admin/budgets</c>).</summary>
     public async ValueTask<(decimal Spent, DateTimeOffset Start, DateTimeOffset End)> BudgetStatusAsync(string scope, string subject, BudgetSpec spec)
@@ -183,6 +194,11 @@ public sealed class Governor(
             {
                 await RebuildBudgetAsync("key", key.Id, spec, now);
             }
+
+            if (PlanOf(key) is { } plan)
+            {
+                await RebuildPlanAsync(plan, key, now);
+            }
         }
 
         foreach (var budget in snapshot.Budgets)
@@ -203,6 +219,32 @@ public sealed class Governor(
         var spent = Sum("COALESCE(SUM(cost_e10), 0)", Column(scope), subject, start, end)[0];
         await counters.DeleteAsync(key);
         await counters.AddAsync([(key, spent, end)], now);
+    }
+
+    /// <summary>A plan's daily counters for one key: today's spend, requests and per-model requests from the ledger.</summary>
+    public async Task RebuildPlanAsync(Plan plan, VirtualKey key, DateTimeOffset now)
+    {
+        var lines = new List<Line>();
+        AddPlan(lines, plan, key, "", now);
+        foreach (var line in lines.Where(l => l.Source != Source.Rate))
+        {
+            var value = Sum(line.Measure == Measure.Money ? "COALESCE(SUM(cost_e10), 0)" : "COUNT(*)", "key_id", key.Id, line.Start, line.End)[0];
+            await counters.DeleteAsync(line.Key);
+            await counters.AddAsync([(line.Key, value, line.End)], now);
+        }
+
+        foreach (var (model, _) in plan.ModelDailyRequests)
+        {
+            var (start, end) = Periods.Current("day", Periods.FindZone(plan.TimeZone) ?? TimeZoneInfo.Utc, now);
+            var key2 = $"plan-model-requests:{plan.Name}:{key.Id}:{model}:{start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+            using var connection = db.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM usage WHERE key_id = $k AND requested_model = $m AND ts >= $from AND ts < $to";
+            SqliteDatabase.AddParameters(command, ("$k", key.Id), ("$m", model), ("$from", start.ToUnixTimeMilliseconds()), ("$to", end.ToUnixTimeMilliseconds()));
+            var count = (long)command.ExecuteScalar()!;
+            await counters.DeleteAsync(key2);
+            await counters.AddAsync([(key2, count, end)], now);
+        }
     }
 
     public async Task RebuildQuotaAsync(QuotaRule rule, DateTimeOffset now)
@@ -427,6 +469,31 @@ public sealed class Governor(
         }
     }
 
+    /// <summary>A plan's limits apply per key: its RPM/TPM, daily budget, daily request cap and per-model daily caps.</summary>
+    private static void AddPlan(List<Line> lines, Plan plan, VirtualKey key, string model, DateTimeOffset now)
+    {
+        AddRate(lines, "plan:" + plan.Name, key.Id, new KeyLimits(plan.Rpm, plan.Tpm));
+        var (start, end) = Periods.Current("day", Periods.FindZone(plan.TimeZone) ?? TimeZoneInfo.Utc, now);
+        var day = start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        if (plan.DailyBudget is { } budget)
+        {
+            lines.Add(new Line(Measure.Money, Source.Budget, $"plan-budget:{plan.Name}:{key.Id}:{day}", Money.ToE10(budget), end, "plan", plan.Name, start)
+            {
+                Spec = new BudgetSpec("day", null, budget, plan.TimeZone),
+            });
+        }
+
+        if (plan.DailyRequests is { } requests)
+        {
+            lines.Add(new Line(Measure.Requests, Source.DailyCap, $"plan-requests:{plan.Name}:{key.Id}:{day}", requests, end, "plan", plan.Name, start));
+        }
+
+        if (plan.ModelDailyRequests.TryGetValue(model, out var modelRequests))
+        {
+            lines.Add(new Line(Measure.Requests, Source.DailyCap, $"plan-model-requests:{plan.Name}:{key.Id}:{model}:{day}", modelRequests, end, "plan", plan.Name + " (" + model + ")", start));
+        }
+    }
+
     /// <summary>A soft-only budget reserves against no limit: its counter still tracks spend for threshold alerts.</summary>
     private static void AddBudget(List<Line> lines, string scope, string subject, BudgetSpec spec, DateTimeOffset now)
     {
@@ -446,6 +513,7 @@ public sealed class Governor(
         return line.Source switch
         {
             Source.Budget => new GatewayError(429, "budget_exceeded", $"The hard budget of {line.Scope} '{line.Subject}' for this period is reached.") { RetryAfterSeconds = seconds },
+            Source.DailyCap => new GatewayError(429, "rate_limit_exceeded", $"The daily request cap of plan {line.Subject} is reached.") { RetryAfterSeconds = seconds },
             Source.Quota => new GatewayError(429, "token_quota_exceeded", $"The token quota '{line.Scope}' of {line.Subject} is used up for this cycle.") { RetryAfterSeconds = seconds },
             _ => new GatewayError(429, "rate_limit_exceeded", $"The {(line.Measure == Measure.Requests ? "requests" : "tokens")}-per-minute limit of {line.Scope} '{line.Subject}' is reached.") { RetryAfterSeconds = seconds },
         };
@@ -516,6 +584,7 @@ public sealed class Governor(
         Rate,
         Budget,
         Quota,
+        DailyCap,
     }
 
     internal sealed record Line(Measure Measure, Source Source, string Key, long Limit, DateTimeOffset End, string Scope, string Subject, DateTimeOffset Start)

@@ -80,7 +80,7 @@ public sealed class KeyService
         return key.IsActive(_time.GetUtcNow()) ? key : null;
     }
 
-    public (VirtualKey Key, string Secret) Create(string name, string role, KeyOwner owner, IReadOnlyList<string> models, DateTimeOffset? expiresAt, string? id = null, string? secret = null, Governance.KeyLimits? limits = null, Governance.BudgetSpec? budget = null)
+    public (VirtualKey Key, string Secret) Create(string name, string role, KeyOwner owner, IReadOnlyList<string> models, DateTimeOffset? expiresAt, string? id = null, string? secret = null, Governance.KeyLimits? limits = null, Governance.BudgetSpec? budget = null, string? plan = null)
     {
         secret ??= KeyHash.NewSecret();
         var key = new VirtualKey(
@@ -97,6 +97,7 @@ public sealed class KeyService
         {
             Limits = limits,
             Budget = budget,
+            Plan = plan,
         };
         Save(key, insert: true);
         return (key, secret);
@@ -130,12 +131,12 @@ public sealed class KeyService
         using var command = connection.CreateCommand();
         command.CommandText = insert
             ? """
-              INSERT INTO keys (id, hash, prefix, name, role, owner, models, created_at, expires_at, revoked_at, limits, budget)
-              VALUES ($id, $hash, $prefix, $name, $role, $owner, $models, $created, $expires, $revoked, $limits, $budget)
+              INSERT INTO keys (id, hash, prefix, name, role, owner, models, created_at, expires_at, revoked_at, limits, budget, plan)
+              VALUES ($id, $hash, $prefix, $name, $role, $owner, $models, $created, $expires, $revoked, $limits, $budget, $plan)
               """
             : """
               UPDATE keys SET name = $name, role = $role, owner = $owner, models = $models,
-                  expires_at = $expires, revoked_at = $revoked, limits = $limits, budget = $budget WHERE id = $id
+                  expires_at = $expires, revoked_at = $revoked, limits = $limits, budget = $budget, plan = $plan WHERE id = $id
               """;
         SqliteDatabase.AddParameters(
             command,
@@ -150,7 +151,8 @@ public sealed class KeyService
             ("$expires", key.ExpiresAt?.ToUnixTimeMilliseconds()),
             ("$revoked", key.RevokedAt?.ToUnixTimeMilliseconds()),
             ("$limits", key.Limits is null ? null : JsonSerializer.Serialize(key.Limits, StoreJson.Options)),
-            ("$budget", key.Budget is null ? null : JsonSerializer.Serialize(key.Budget, StoreJson.Options)));
+            ("$budget", key.Budget is null ? null : JsonSerializer.Serialize(key.Budget, StoreJson.Options)),
+            ("$plan", key.Plan));
         command.ExecuteNonQuery();
         _byHash[key.Hash] = key;
     }
@@ -185,6 +187,7 @@ public sealed class KeyService
     {
         Limits = Json<Governance.KeyLimits>(r, "limits"),
         Budget = Json<Governance.BudgetSpec>(r, "budget"),
+        Plan = r.IsDBNull(r.GetOrdinal("plan")) ? null : r.GetString(r.GetOrdinal("plan")),
     };
 
     private static T? Json<T>(SqliteDataReader r, string column)

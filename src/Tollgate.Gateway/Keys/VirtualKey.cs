@@ -23,6 +23,9 @@ public sealed record VirtualKey(
     public const string ViewerRole = "viewer";
     public const string AdminRole = "admin";
 
+    /// <summary>The plan this key follows, by name.</summary>
+    public string? Plan { get; init; }
+
     /// <summary>The key's own RPM/TPM and cost-velocity limits.</summary>
     public Governance.KeyLimits? Limits { get; init; }
 
@@ -32,14 +35,17 @@ public sealed record VirtualKey(
     public bool IsActive(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 
     /// <summary>An empty allowlist allows every model; entries are exact names or <c>provider/*</c>.</summary>
-    public bool AllowsModel(string model)
+    public bool AllowsModel(string model) => ModelMatches(Models, model);
+
+    /// <summary>The allowlist rule shared by keys and plans.</summary>
+    public static bool ModelMatches(IReadOnlyList<string> allowlist, string model)
     {
-        if (Models.Count == 0)
+        if (allowlist.Count == 0)
         {
             return true;
         }
 
-        foreach (var entry in Models)
+        foreach (var entry in allowlist)
         {
             if (entry.EndsWith("/*", StringComparison.Ordinal)
                 ? model.StartsWith(entry.AsSpan(0, entry.Length - 1), StringComparison.Ordinal)

@@ -21,17 +21,19 @@ public static class ModelsEndpoint
         }
 
         var prices = services.GetRequiredService<PriceCatalog>();
+        var governor = services.GetRequiredService<Governance.Governor>();
+        var named = key.Models.Concat(governor.PlanOf(key)?.Models ?? []).ToList();
         var models = new List<object>();
         foreach (var provider in services.GetRequiredService<ProviderRegistry>().List())
         {
             var created = provider.CreatedAt.ToUnixTimeSeconds();
-            // Priced models, the provider's declared models, and models the key's allowlist names exactly.
+            // Priced models, the provider's declared models, and models the key's or its plan's allowlist names exactly.
             var prefix = provider.Name + "/";
-            var named = key.Models.Where(m => m.StartsWith(prefix, StringComparison.Ordinal) && !m.EndsWith('*')).Select(m => m[prefix.Length..]);
-            foreach (var model in prices.PricedModels(provider).Concat(provider.Models).Concat(named).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            var listed = named.Where(m => m.StartsWith(prefix, StringComparison.Ordinal) && !m.EndsWith('*')).Select(m => m[prefix.Length..]);
+            foreach (var model in prices.PricedModels(provider).Concat(provider.Models).Concat(listed).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
                 var id = prefix + model;
-                if (key.AllowsModel(id))
+                if (governor.AllowsModel(key, id))
                 {
                     models.Add(new { id, @object = "model", created, owned_by = provider.Name });
                 }

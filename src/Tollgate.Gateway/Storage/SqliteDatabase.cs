@@ -84,7 +84,8 @@ public sealed class SqliteDatabase
             expires_at INTEGER,
             revoked_at INTEGER,
             limits TEXT,
-            budget TEXT
+            budget TEXT,
+            plan TEXT
         );
         CREATE TABLE IF NOT EXISTS quota_rules (
             id TEXT PRIMARY KEY,
