@@ -24,6 +24,7 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
     public const string UpstreamKey = "sk-upstream-secret-123";
 
     private readonly Action<GatewaySettings>? _configure;
+    private readonly TimeProvider? _time;
     private WebApplication? _app;
 
     public GatewayHost()
@@ -31,7 +32,11 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
     {
     }
 
-    internal GatewayHost(Action<GatewaySettings>? configure) => _configure = configure;
+    internal GatewayHost(Action<GatewaySettings>? configure, TimeProvider? time = null)
+    {
+        _configure = configure;
+        _time = time;
+    }
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "tollgate-test-" + Guid.NewGuid().ToString("N"));
 
@@ -53,6 +58,12 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
             s.MasterKey = MasterKey;
             s.MaxBodyBytes = 256 * 1024;
             _configure?.Invoke(s);
+        }, services =>
+        {
+            if (_time is not null)
+            {
+                services.AddSingleton(_time);
+            }
         });
         await _app.StartAsync();
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
