@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Tollgate.Gateway.Alerts;
+using Tollgate.Gateway.Hosting;
 using Tollgate.Gateway.Keys;
 using Tollgate.Gateway.Ledger;
 using Tollgate.Gateway.Pricing;
@@ -129,9 +130,50 @@ public static class AdminEndpoints
             actor = "key:" + key.Id;
         }
 
-        return HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
-            ? await next(context)
-            : await http.RequestServices.GetRequiredService<AuditLog>().RecordAsync(context, next, actor);
+        var config = http.RequestServices.GetRequiredService<ConfigLoader>();
+        var (collection, id) = Target(http.Request.Path);
+        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+        {
+            return MarkManaged(await next(context), collection, config);
+        }
+
+        if (id.Length > 0 && config.IsManaged(collection, id))
+        {
+            return Error(new GatewayError(409, "managed_by_config", $"{collection}/{id} comes from the configuration file; change it there."));
+        }
+
+        return await http.RequestServices.GetRequiredService<AuditLog>().RecordAsync(context, next, actor);
+    }
+
+    /// <summary>The admin collection and object id a path names: <c>/admin/keys/key_1/…</c> → (keys, key_1); prices keep provider/model.</summary>
+    internal static (string Collection, string Id) Target(PathString path)
+    {
+        var rest = (path.Value ?? "")["/admin/".Length..];
+        var parts = rest.Split('/', 3);
+        var id = parts.Length < 2 ? "" : parts[0] == "prices" && parts.Length == 3 ? parts[1] + "/" + parts[2] : parts[1];
+        return (parts[0], id);
+    }
+
+    /// <summary>Adds <c>"managed": true</c> to objects that come from the configuration file.</summary>
+    private static object? MarkManaged(object? result, string collection, ConfigLoader config)
+    {
+        if (result is not IValueHttpResult { Value: { } value } || result is IStatusCodeHttpResult { StatusCode: >= 400 })
+        {
+            return result;
+        }
+
+        var node = JsonSerializer.SerializeToNode(value, value.GetType(), StoreJson.Options);
+        IEnumerable<System.Text.Json.Nodes.JsonNode?> items = node is System.Text.Json.Nodes.JsonArray array ? array : [node];
+        foreach (var item in items.OfType<System.Text.Json.Nodes.JsonObject>())
+        {
+            var id = item["id"]?.ToString() ?? item["name"]?.ToString() ?? (item["provider"] is { } p && item["model"] is { } m ? p + "/" + m : null);
+            if (id is not null && config.IsManaged(collection, id))
+            {
+                item["managed"] = true;
+            }
+        }
+
+        return Results.Json(node, StoreJson.Options);
     }
 
     private static async Task<IResult> CreateProviderAsync(HttpRequest http, ProviderRegistry registry)

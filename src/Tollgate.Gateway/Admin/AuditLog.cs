@@ -23,10 +23,7 @@ public sealed class AuditLog(SqliteDatabase db, TimeProvider time)
     public async ValueTask<object?> RecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string actor)
     {
         var http = context.HttpContext;
-        var path = (http.Request.Path.Value ?? "")["/admin/".Length..];
-        var slash = path.IndexOf('/', StringComparison.Ordinal);
-        var collection = slash < 0 ? path : path[..slash];
-        var id = slash < 0 ? "" : path[(slash + 1)..];
+        var (collection, id) = AdminEndpoints.Target(http.Request.Path);
         var before = id.Length > 0 && Snapshots.TryGetValue(collection, out var snapshot) ? Redact(snapshot(http.RequestServices, id)) : null;
         var result = await next(context);
         if (http.Response.StatusCode >= 400 || result is IStatusCodeHttpResult { StatusCode: >= 400 })

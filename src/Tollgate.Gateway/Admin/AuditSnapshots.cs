@@ -12,7 +12,7 @@ public static class AuditSnapshots
         var s = audit.Snapshots;
         s["keys"] = (sp, id) => sp.GetRequiredService<KeyService>().Get(id) is { } k ? KeyView.From(k, sp.GetRequiredService<TimeProvider>().GetUtcNow()) : null;
         s["providers"] = (sp, name) => sp.GetRequiredService<ProviderRegistry>().Find(name) is { } p ? ProviderView.From(p) : null;
-        s["quota-rules"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.QuotaRules.FirstOrDefault(r => id.StartsWith(r.Id, StringComparison.Ordinal));
+        s["quota-rules"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.QuotaRules.FirstOrDefault(r => r.Id == id);
         s["budgets"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.Budgets.FirstOrDefault(b => b.Id == id);
         s["plans"] = (sp, name) => sp.GetRequiredService<GovernanceStore>().Current.Plans.GetValueOrDefault(name);
         s["limits"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.Limits.FirstOrDefault(l => l.Id == id);

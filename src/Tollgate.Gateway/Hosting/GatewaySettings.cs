@@ -104,9 +104,14 @@ public sealed class GatewaySettings
         }
 
         // Refuse rather than silently run on the embedded stores when the operator asked for shared ones.
-        if (Postgres is not null || Redis is not null || ConfigFile is not null)
+        if (Postgres is not null || Redis is not null)
         {
-            throw new ArgumentException("PostgreSQL, Redis and the declarative config file are not supported by this build yet; unset TOLLGATE_POSTGRES, TOLLGATE_REDIS and TOLLGATE_CONFIG");
+            throw new ArgumentException("PostgreSQL and Redis are not supported by this build yet; unset TOLLGATE_POSTGRES and TOLLGATE_REDIS");
+        }
+
+        if (ConfigFile is not null && !File.Exists(ConfigFile))
+        {
+            throw new ArgumentException($"The config file '{ConfigFile}' does not exist");
         }
     }
 

@@ -61,6 +61,8 @@ public static class TollgateApp
         services.AddSingleton<Governance.Governor>();
         services.AddSingleton(new Governance.CircuitBreakers(TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
         services.AddSingleton<Alerts.SpikeDetector>();
+        services.AddSingleton<ConfigLoader>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigLoader>());
         services.AddSingleton(sp => AuditSnapshots.Register(new AuditLog(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton<Alerts.AlertService>();
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertService>());
@@ -115,6 +117,7 @@ public static class TollgateApp
 
         prices.Load();
         services.GetRequiredService<Governance.GovernanceStore>().Load();
+        services.GetRequiredService<ConfigLoader>().Load();
         await services.GetRequiredService<Governance.Governor>().RebuildAsync([.. keys.List()]);
     }
 

@@ -109,6 +109,26 @@ public sealed class KeyService
 
     public void Update(VirtualKey key) => Save(key, insert: false);
 
+    /// <summary>Creates or replaces a key whose hash is known (declarative config); a changed secret drops the old hash at once.</summary>
+    public void Upsert(VirtualKey key)
+    {
+        if (Get(key.Id) is { } existing)
+        {
+            if (existing.Hash != key.Hash)
+            {
+                _byHash.TryRemove(existing.Hash, out _);
+                Delete(existing.Id);
+                Save(key, insert: true);
+                return;
+            }
+
+            Save(key with { CreatedAt = existing.CreatedAt }, insert: false);
+            return;
+        }
+
+        Save(key, insert: true);
+    }
+
     /// <summary>Removes a key outright (demo keys are replaced at every start).</summary>
     public void Delete(string id)
     {

@@ -23,6 +23,7 @@ public sealed partial class ProxyPipeline(
     LedgerWriter ledger,
     ResponseOwners responseOwners,
     Governance.Governor governor,
+    ConfigLoader config,
     IHttpClientFactory httpClients,
     GatewaySettings settings,
     TimeProvider time,
@@ -40,7 +41,7 @@ public sealed partial class ProxyPipeline(
         var requestId = Guid.CreateVersion7().ToString();
         context.Response.Headers[RequestIdHeader] = requestId;
 
-        if (await AdmitAsync(context, adapter.Shape, settings.RequiredHeaders) is not var (key, attribution, body))
+        if (await AdmitAsync(context, adapter.Shape, config.RequiredHeaders) is not var (key, attribution, body))
         {
             return;
         }

@@ -54,17 +54,22 @@ public sealed class ProcessRunner : IDisposable
     /// <summary>The same configuration's build output of another project (tests run after the solution was built).</summary>
     public static string BuiltAssembly(string project, string assembly)
     {
-        var testDir = AppContext.BaseDirectory; // .../tests/Tollgate.Tests/bin/<Configuration>/net10.0/
-        var configuration = new DirectoryInfo(testDir).Parent!.Name;
-        var root = new DirectoryInfo(testDir);
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // .../bin/<Configuration>/net10.0/
+        var path = RepositoryFile(Path.Combine(project, "bin", configuration, "net10.0", assembly));
+        Assert.True(File.Exists(path), $"{path} is not built");
+        return path;
+    }
+
+    /// <summary>A file of this repository, found from the test's build output.</summary>
+    public static string RepositoryFile(string relative)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Tollgate.slnx")))
         {
             root = root.Parent;
         }
 
-        var path = Path.Combine(root!.FullName, project, "bin", configuration, "net10.0", assembly);
-        Assert.True(File.Exists(path), $"{path} is not built");
-        return path;
+        return Path.Combine(root!.FullName, relative);
     }
 
     public static int FreePort()

@@ -1,0 +1,177 @@
+using Tollgate.Gateway.Governance;
+using Tollgate.Gateway.Keys;
+
+namespace Tollgate.Gateway.Hosting;
+
+/// <summary>
+/// The shape of <c>tollgate.yaml</c> (snake_case keys). Every section is optional. Secrets are never written in the
+/// file: a provider's <c>api_key_env</c> and a key's <c>key_env</c> name environment variables; a key may instead give
+/// its <c>key_hash</c> (lowercase hex SHA-256 of the secret).
+/// </summary>
+public sealed class DeclarativeConfig
+{
+    public List<ProviderEntry> Providers { get; set; } = [];
+
+    public List<PriceEntry> Prices { get; set; } = [];
+
+    public List<PlanEntry> Plans { get; set; } = [];
+
+    public List<KeyEntry> Keys { get; set; } = [];
+
+    public List<BudgetEntry> Budgets { get; set; } = [];
+
+    public List<QuotaRuleEntry> QuotaRules { get; set; } = [];
+
+    public List<LimitEntry> Limits { get; set; } = [];
+
+    public PolicyEntry Policies { get; set; } = new();
+
+    public sealed class ProviderEntry
+    {
+        public string Name { get; set; } = "";
+
+        public string Kind { get; set; } = "";
+
+        public string? BaseUrl { get; set; }
+
+        public string? ApiKeyEnv { get; set; }
+
+        public List<string> Models { get; set; } = [];
+    }
+
+    public sealed class PriceEntry
+    {
+        public string Provider { get; set; } = "";
+
+        public string Model { get; set; } = "";
+
+        public decimal InputPerMtok { get; set; }
+
+        public decimal? CachedInputPerMtok { get; set; }
+
+        public decimal? CacheWritePerMtok { get; set; }
+
+        public decimal OutputPerMtok { get; set; }
+
+        public string Currency { get; set; } = "USD";
+    }
+
+    public sealed class PlanEntry
+    {
+        public string Name { get; set; } = "";
+
+        public List<string> Models { get; set; } = [];
+
+        public decimal? DailyBudget { get; set; }
+
+        public long? DailyRequests { get; set; }
+
+        public Dictionary<string, long> ModelDailyRequests { get; set; } = [];
+
+        public long? Rpm { get; set; }
+
+        public long? Tpm { get; set; }
+
+        public string TimeZone { get; set; } = "UTC";
+    }
+
+    public sealed class KeyEntry
+    {
+        public string? Id { get; set; }
+
+        public string Name { get; set; } = "";
+
+        public string? KeyHash { get; set; }
+
+        public string? KeyEnv { get; set; }
+
+        public string Role { get; set; } = VirtualKey.AppRole;
+
+        public OwnerEntry? Owner { get; set; }
+
+        public List<string> Models { get; set; } = [];
+
+        public string? Plan { get; set; }
+
+        public LimitEntry? Limits { get; set; }
+
+        public BudgetEntry? Budget { get; set; }
+
+        public DateTimeOffset? ExpiresAt { get; set; }
+    }
+
+    public sealed class OwnerEntry
+    {
+        public string? User { get; set; }
+
+        public string? Team { get; set; }
+
+        public string? Project { get; set; }
+
+        public string? CostCenter { get; set; }
+
+        public string? Customer { get; set; }
+
+        public KeyOwner ToOwner() => new(User, Team, Project, CostCenter, Customer);
+    }
+
+    public sealed class BudgetEntry
+    {
+        public string Id { get; set; } = "";
+
+        public string Scope { get; set; } = "";
+
+        public string Subject { get; set; } = "";
+
+        public string Period { get; set; } = "month";
+
+        public decimal? Soft { get; set; }
+
+        public decimal? Hard { get; set; }
+
+        public string? TimeZone { get; set; }
+
+        public decimal[]? Thresholds { get; set; }
+
+        public BudgetSpec ToSpec() => new(Period, Soft, Hard, TimeZone, Thresholds);
+    }
+
+    public sealed class QuotaRuleEntry
+    {
+        public string Id { get; set; } = "";
+
+        public string Name { get; set; } = "";
+
+        public long LimitTokens { get; set; }
+
+        public string Cycle { get; set; } = "day";
+
+        public string TimeZone { get; set; } = "Asia/Shanghai";
+
+        public List<string> Consumers { get; set; } = [];
+
+        public bool Enabled { get; set; } = true;
+    }
+
+    public sealed class LimitEntry
+    {
+        public string Id { get; set; } = "";
+
+        public string Scope { get; set; } = "";
+
+        public string Subject { get; set; } = "";
+
+        public long? Rpm { get; set; }
+
+        public long? Tpm { get; set; }
+
+        public decimal? MaxCostPerMinute { get; set; }
+
+        public KeyLimits ToLimits() => new(Rpm, Tpm, MaxCostPerMinute);
+    }
+
+    public sealed class PolicyEntry
+    {
+        public List<string> RequiredHeaders { get; set; } = [];
+    }
+}
