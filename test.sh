@@ -36,9 +36,9 @@ else
   echo ".NET test run produced no summary"; add 0 1 0
 fi
 
-echo "== Node SDK tests (npm openai, @anthropic-ai/sdk)"
+echo "== Node SDK tests (npm openai, @anthropic-ai/sdk, ai + @ai-sdk/openai)"
 if (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >"../../$out/npm.log" 2>&1); then
-  (cd tests/node && node --test --test-concurrency=1 --test-reporter=tap sdk.test.mjs) >"$out/node-test.log" 2>&1
+  (cd tests/node && node --test --test-concurrency=1 --test-reporter=tap *.test.mjs) >"$out/node-test.log" 2>&1
   grep -E "^# (pass|fail)|^not ok" "$out/node-test.log"
   np=$(grep -E "^# pass " "$out/node-test.log" | awk '{print $3}'); nf=$(grep -E "^# fail " "$out/node-test.log" | awk '{print $3}')
   if [ -z "$np" ]; then tail -40 "$out/node-test.log"; add 0 1 0; else add "$np" "$nf" 0; fi
