@@ -82,12 +82,43 @@ public sealed class AlertTests : IAsyncLifetime
             Assert.Equal(AlertService.Sign(secret, t, body), signature);
         }
 
+        var deliveries = await _host.AdminJson(HttpMethod.Get, $"/admin/webhooks/{hook.GetProperty("id").GetString()}/deliveries");
+        Assert.Equal(4, deliveries.GetArrayLength());
+        Assert.All(deliveries.EnumerateArray(), d => Assert.Equal("delivered", d.GetProperty("status").GetString()));
+        Assert.Equal(5, deliveries.EnumerateArray().Sum(d => d.GetProperty("attempts").GetInt32())); // one retry after the first 500
+
         var history = await _host.AdminJson(HttpMethod.Get, "/admin/alerts?type=budget.threshold");
         Assert.Equal(3, history.GetArrayLength());
         var data = history[0].GetProperty("data");
         Assert.Equal("key", data.GetProperty("scope").GetString());
         Assert.Equal(0.0001m, data.GetProperty("limit").GetDecimal());
         Assert.True(data.TryGetProperty("period_start", out _));
+    }
+
+    [Fact]
+    public async Task A_webhook_that_keeps_failing_is_marked_failed_after_every_retry()
+    {
+        _failFirst = 1000;
+        var hook = await _host.AdminJson(HttpMethod.Post, "/admin/webhooks", new { url = _receiverUrl, events = new[] { "quota.exhausted" } });
+        var (keyId, key) = await _host.CreateKey();
+        await _host.AdminJson(HttpMethod.Post, "/admin/quota-rules", new { name = "fails", limit_tokens = 1, cycle = "day", consumers = new[] { "key:" + keyId } });
+        using (await _host.Proxy("/v1/chat/completions", key, GatewayHost.Chat()))
+        {
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        JsonElement delivery;
+        do
+        {
+            await Task.Delay(100);
+            var list = await _host.AdminJson(HttpMethod.Get, $"/admin/webhooks/{hook.GetProperty("id").GetString()}/deliveries");
+            delivery = list.GetArrayLength() > 0 ? list[0] : default;
+        }
+        while ((delivery.ValueKind == JsonValueKind.Undefined || delivery.GetProperty("status").GetString() != "failed") && DateTime.UtcNow < deadline);
+
+        Assert.Equal("failed", delivery.GetProperty("status").GetString());
+        Assert.Equal(3, delivery.GetProperty("attempts").GetInt32()); // the first try and two retries
+        Assert.Equal(500, delivery.GetProperty("last_status").GetInt32());
     }
 
     [Fact]

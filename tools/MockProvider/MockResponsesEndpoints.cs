@@ -132,8 +132,18 @@ public static class MockResponsesEndpoints
 
         var item = final["output"]![0]!.AsObject();
         var itemId = item["id"]!.GetValue<string>();
+        // The added item starts empty, as the real API sends it: text and arguments arrive as deltas.
         var added = item.DeepClone().AsObject();
         added["status"] = "in_progress";
+        if (call is not null)
+        {
+            added["arguments"] = "";
+        }
+        else
+        {
+            added["content"] = new JsonArray();
+        }
+
         if (!await Send("response.output_item.added", new JsonObject { ["output_index"] = 0, ["item"] = added }))
         {
             return;
@@ -142,7 +152,6 @@ public static class MockResponsesEndpoints
         if (call is not null)
         {
             var arguments = item["arguments"]!.GetValue<string>();
-            added["arguments"] = "";
             if (!await Send("response.function_call_arguments.delta", new JsonObject { ["item_id"] = itemId, ["output_index"] = 0, ["delta"] = arguments })
                 || !await Send("response.function_call_arguments.done", new JsonObject { ["item_id"] = itemId, ["output_index"] = 0, ["arguments"] = arguments }))
             {
@@ -151,7 +160,6 @@ public static class MockResponsesEndpoints
         }
         else
         {
-            added["content"] = new JsonArray();
             var part = new JsonObject { ["type"] = "output_text", ["text"] = "", ["annotations"] = new JsonArray() };
             if (!await Send("response.content_part.added", new JsonObject { ["item_id"] = itemId, ["output_index"] = 0, ["content_index"] = 0, ["part"] = part }))
             {
@@ -197,7 +205,7 @@ public static class MockResponsesEndpoints
             ["created_at"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             ["status"] = status,
             ["background"] = false,
-            ["error"] = status == "failed" ? new JsonObject { ["code"] = "server_error", ["message"] = "mock: the response failed" } : null,
+            ["error"] = status == "failed" ? new JsonObject { ["code"] = "server_error", ["type"] = "server_error", ["message"] = "mock: the response failed" } : null,
             ["incomplete_details"] = status == "incomplete" ? new JsonObject { ["reason"] = "max_output_tokens" } : null,
             ["instructions"] = request["instructions"]?.DeepClone(),
             ["max_output_tokens"] = request["max_output_tokens"]?.DeepClone(),

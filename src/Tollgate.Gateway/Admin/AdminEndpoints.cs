@@ -48,6 +48,7 @@ public static class AdminEndpoints
 
         admin.MapPost("/webhooks", CreateWebhookAsync);
         admin.MapGet("/webhooks", (AlertService alerts) => Json(alerts.Webhooks().Select(h => new { h.Id, h.Url, h.Events, h.CreatedAt })));
+        admin.MapGet("/webhooks/{id}/deliveries", (string id, AlertService alerts) => Json(alerts.Deliveries(id)));
         admin.MapDelete("/webhooks/{id}", (string id, AlertService alerts) => alerts.DeleteWebhook(id) ? Results.NoContent() : NotFound($"No webhook with id '{id}'."));
         admin.MapGet("/alerts", (HttpRequest http, AlertService alerts, TimeProvider time) =>
             TimeRange(http, time) is var (from, to, error) && error is null

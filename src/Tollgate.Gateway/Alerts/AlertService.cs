@@ -12,6 +12,8 @@ namespace Tollgate.Gateway.Alerts;
 /// <summary>One alert as stored and delivered (API.md "Alerts": payload).</summary>
 public sealed record Alert(string Id, string Type, DateTimeOffset CreatedAt, JsonObject Data);
 
+public sealed record Delivery(string AlertId, string Status, int Attempts, int? LastStatus, DateTimeOffset UpdatedAt);
+
 public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt);
 
 /// <summary>
@@ -162,18 +164,51 @@ public sealed partial class AlertService : BackgroundService
         ["data"] = alert.Data.DeepClone(),
     }.ToJsonString();
 
+    /// <summary>Delivery attempts of one webhook, newest first: <c>pending</c>, <c>delivered</c> or <c>failed</c> (after every retry).</summary>
+    public IReadOnlyList<Delivery> Deliveries(string webhookId)
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT alert_id, status, attempts, last_status, updated_at FROM deliveries WHERE webhook_id = $id ORDER BY updated_at DESC";
+        command.Parameters.AddWithValue("$id", webhookId);
+        using var r = command.ExecuteReader();
+        var list = new List<Delivery>();
+        while (r.Read())
+        {
+            list.Add(new Delivery(r.GetString(0), r.GetString(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))));
+        }
+
+        return list;
+    }
+
+    private void Track(string alertId, string webhookId, string status, int attempts, int? lastStatus)
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO deliveries (alert_id, webhook_id, status, attempts, last_status, updated_at) VALUES ($a, $w, $s, $n, $l, $t)
+            ON CONFLICT (alert_id, webhook_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, last_status = excluded.last_status, updated_at = excluded.updated_at
+            """;
+        SqliteDatabase.AddParameters(command, ("$a", alertId), ("$w", webhookId), ("$s", status), ("$n", attempts), ("$l", lastStatus), ("$t", _time.GetUtcNow().ToUnixTimeMilliseconds()));
+        command.ExecuteNonQuery();
+    }
+
     private async Task DeliverAsync(Webhook hook, Alert alert, string body, CancellationToken stopping)
     {
+        int? lastStatus = null;
         for (var attempt = 0; ; attempt++)
         {
+            Track(alert.Id, hook.Id, "pending", attempt, lastStatus);
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, hook.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
                 request.Headers.TryAddWithoutValidation("X-Tollgate-Signature", Sign(hook.Secret, _time.GetUtcNow().ToUnixTimeSeconds(), body));
                 request.Headers.TryAddWithoutValidation("X-Tollgate-Event", alert.Type);
                 using var response = await _http.CreateClient(HttpClientName).SendAsync(request, stopping);
+                lastStatus = (int)response.StatusCode;
                 if (response.IsSuccessStatusCode)
                 {
+                    Track(alert.Id, hook.Id, "delivered", attempt + 1, lastStatus);
                     return;
                 }
 
@@ -186,6 +221,7 @@ public sealed partial class AlertService : BackgroundService
 
             if (attempt >= _retryDelays.Length || stopping.IsCancellationRequested)
             {
+                Track(alert.Id, hook.Id, stopping.IsCancellationRequested ? "pending" : "failed", attempt + 1, lastStatus);
                 LogDeliveryAbandoned(_log, hook.Id, alert.Id);
                 return;
             }

@@ -2,12 +2,13 @@ namespace Tollgate.Gateway.Alerts;
 
 /// <summary>
 /// Spend per minute over the last hour for each key and team: a spike is the last 5 minutes' spend above
-/// <c>factor</c> × the average 5 minutes of the 55 minutes before them (which must have seen some spend).
+/// <c>factor</c> × the average 5 minutes of the 55 minutes before them. A subject needs an hour of history (and some
+/// spend in it) before it can spike, so a new key ramping up is not an alert.
 /// </summary>
 public sealed class SpikeDetector
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, (long[] Minutes, long[] Costs)> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long[] Minutes, long[] Costs, long FirstMinute)> _series = new(StringComparer.Ordinal);
 
     /// <summary>Adds spend; returns (last 5 minutes, trailing 5-minute average) when that is a spike.</summary>
     public (decimal Recent, decimal Average)? Add(string subject, long costE10, decimal factor, DateTimeOffset now)
@@ -17,7 +18,7 @@ public sealed class SpikeDetector
         {
             if (!_series.TryGetValue(subject, out var s))
             {
-                _series[subject] = s = (new long[60], new long[60]);
+                _series[subject] = s = (new long[60], new long[60], minute);
             }
 
             var slot = (int)(minute % 60);
@@ -43,7 +44,7 @@ public sealed class SpikeDetector
             }
 
             var average = earlier / 11m;
-            return earlier > 0 && recent > factor * average ? (Ledger.Money.FromE10(recent), Ledger.Money.FromE10((long)average)) : null;
+            return minute - s.FirstMinute >= 60 && earlier > 0 && recent > factor * average ? (Ledger.Money.FromE10(recent), Ledger.Money.FromE10((long)average)) : null;
         }
     }
 }

@@ -125,6 +125,15 @@ public sealed class SqliteDatabase
             secret TEXT NOT NULL,
             created_at INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS deliveries (
+            alert_id TEXT NOT NULL,
+            webhook_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            last_status INTEGER,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (alert_id, webhook_id)
+        );
         CREATE TABLE IF NOT EXISTS audit (
             id TEXT PRIMARY KEY,
             at INTEGER NOT NULL,
