@@ -46,6 +46,13 @@ else
   tail -20 "$out/npm.log"; add 0 1 0
 fi
 
+echo "== benchmark harness (bench/run.sh --smoke: mock, Tollgate with full governance, wrk)"
+if bash bench/run.sh --smoke >"$out/bench-smoke.log" 2>&1; then
+  tail -8 "$out/bench-smoke.log"; add 1 0 0
+else
+  tail -30 "$out/bench-smoke.log"; add 0 1 0
+fi
+
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 echo "$line"

@@ -20,7 +20,8 @@ public static class MockResponsesEndpoints
     public static IEndpointRouteBuilder MapMockResponses(this IEndpointRouteBuilder app, MockOptions options, MockRequestLog log)
     {
         var store = new ConcurrentDictionary<string, JsonObject>(StringComparer.Ordinal);
-        app.MapPost("/v1/responses", (HttpContext context) => CreateAsync(context, options, log, store));
+        var order = new ConcurrentQueue<string>();
+        app.MapPost("/v1/responses", (HttpContext context) => CreateAsync(context, options, log, store, order));
         app.MapGet("/v1/responses/{id}", (string id, HttpContext context) => Logged(context, log, () =>
             store.TryGetValue(id, out var response) ? Results.Text(response.ToJsonString(), "application/json") : NotFound(id)));
         app.MapDelete("/v1/responses/{id}", (string id, HttpContext context) => Logged(context, log, () =>
@@ -49,7 +50,7 @@ public static class MockResponsesEndpoints
     private static IResult NotFound(string id) =>
         Results.Json(new { error = new { message = $"No response found with id '{id}'.", type = "invalid_request_error", param = (string?)null, code = (string?)null } }, statusCode: 404);
 
-    private static async Task CreateAsync(HttpContext context, MockOptions options, MockRequestLog log, ConcurrentDictionary<string, JsonObject> store)
+    private static async Task CreateAsync(HttpContext context, MockOptions options, MockRequestLog log, ConcurrentDictionary<string, JsonObject> store, ConcurrentQueue<string> order)
     {
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
@@ -88,6 +89,12 @@ public static class MockResponsesEndpoints
         if (!failed)
         {
             store[id] = final;
+            // Bounded, so a benchmark does not grow the mock without end.
+            order.Enqueue(id);
+            while (order.Count > 10_000 && order.TryDequeue(out var oldest))
+            {
+                store.TryRemove(oldest, out _);
+            }
         }
 
         if (request["stream"]?.GetValueKind() != JsonValueKind.True)

@@ -32,8 +32,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                 {
                     // GCRA: the theoretical arrival time may run at most one window ahead of now.
                     var tat = Math.Max(value, now.UtcTicks);
-                    var interval = Window.Ticks / Math.Max(1, c.Limit);
-                    var newTat = tat + (c.Amount * interval);
+                    var newTat = tat + Emission(c.Amount, c.Limit);
                     if (newTat - now.UtcTicks > Window.Ticks)
                     {
                         return ValueTask.FromResult(ReserveOutcome.Refused(i, TimeSpan.FromTicks(newTat - now.UtcTicks - Window.Ticks)));
@@ -49,10 +48,10 @@ public sealed class InMemoryCounterStore : ICounterStore
                 }
                 else
                 {
-                    var interval = Window.Ticks / Math.Max(1, c.Limit);
-                    var tat = Math.Max(Value(c.Key, c.Kind, now), now.UtcTicks) + (c.Amount * interval);
+                    var tat = Math.Max(Value(c.Key, c.Kind, now), now.UtcTicks) + Emission(c.Amount, c.Limit);
                     _counters[c.Key] = new Entry(tat, now + Window + Window);
-                    rates.Add(new RateState(c.Limit, Math.Max(0, (Window.Ticks - (tat - now.UtcTicks)) / interval), TimeSpan.FromTicks(tat - now.UtcTicks)));
+                    var free = Math.Max(0, Window.Ticks - (tat - now.UtcTicks));
+                    rates.Add(new RateState(c.Limit, (long)((Int128)free * c.Limit / Window.Ticks), TimeSpan.FromTicks(tat - now.UtcTicks)));
                 }
             }
         }
@@ -79,7 +78,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                 }
                 else if (_counters.TryGetValue(c.Key, out var e))
                 {
-                    _counters[c.Key] = e with { Value = e.Value + (delta * (Window.Ticks / Math.Max(1, c.Limit))) };
+                    _counters[c.Key] = e with { Value = e.Value + (delta < 0 ? -Emission(-delta, c.Limit) : Emission(delta, c.Limit)) };
                 }
             }
         }
@@ -117,6 +116,9 @@ public sealed class InMemoryCounterStore : ICounterStore
 
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>How far <paramref name="amount"/> units push the arrival time: amount × window / limit, without overflow.</summary>
+    private static long Emission(long amount, long limit) => (long)((Int128)amount * Window.Ticks / Math.Max(1, limit));
 
     private long Value(string key, CounterKind kind, DateTimeOffset now) =>
         _counters.TryGetValue(key, out var e) && e.ExpiresAt > now ? e.Value : kind == CounterKind.Rate ? now.UtcTicks : 0;

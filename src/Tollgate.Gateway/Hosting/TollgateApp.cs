@@ -11,7 +11,7 @@ using Tollgate.MockProvider;
 namespace Tollgate.Gateway.Hosting;
 
 /// <summary>Builds the gateway: services, start-up (schema, master key, demo), endpoints.</summary>
-public static class TollgateApp
+public static partial class TollgateApp
 {
     public const string DemoKeyId = "key_demo";
 
@@ -37,6 +37,7 @@ public static class TollgateApp
 
         var app = builder.Build();
         await InitializeAsync(app, settings);
+        app.Use(CatchUnexpectedAsync);
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapProxy();
         app.MapAdmin();
@@ -121,6 +122,25 @@ public static class TollgateApp
         await services.GetRequiredService<Governance.Governor>().RebuildAsync([.. keys.List()]);
     }
 
+    /// <summary>
+    /// Last line of defence: a bug must still answer in the called API's error shape (500 <c>internal_error</c>) and be
+    /// logged, never leave an empty 500. Client mistakes never get here; they are answered by the pipeline.
+    /// </summary>
+    private static async Task CatchUnexpectedAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            LogUnexpected(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Unexpected"), e, context.Request.Method, context.Request.Path.Value);
+            context.Response.Clear();
+            var shape = context.Request.Path.StartsWithSegments(Protocols.ProtocolAdapter.Messages.Path) ? ErrorShape.Anthropic : ErrorShape.OpenAi;
+            await ErrorWriter.WriteAsync(context, shape, new GatewayError(500, "internal_error", "Tollgate failed unexpectedly; the failure is logged."));
+        }
+    }
+
     private static void MapProxy(this WebApplication app)
     {
         var pipeline = app.Services.GetRequiredService<ProxyPipeline>();
@@ -138,4 +158,7 @@ public static class TollgateApp
     }
 
     internal static JsonSerializerOptions Json => StoreJson.Options;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure on {Method} {Path}")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string? path);
 }

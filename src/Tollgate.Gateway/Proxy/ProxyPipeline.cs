@@ -269,7 +269,7 @@ public sealed partial class ProxyPipeline(
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
-            await FailAsync(context, adapter, provider, record, e);
+            await FailAsync(context, adapter, provider, record, e, timedOut: deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested);
         }
         finally
         {
@@ -306,9 +306,10 @@ public sealed partial class ProxyPipeline(
         await context.Response.Body.WriteAsync(errorBody.Memory, cancel);
     }
 
-    private async Task FailAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UsageRecord record, Exception exception)
+    private async Task FailAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UsageRecord record, Exception exception, bool timedOut)
     {
-        if (context.RequestAborted.IsCancellationRequested)
+        // The client going away can surface as its abort token, a completed pipe, or an I/O error on our write.
+        if (context.RequestAborted.IsCancellationRequested || exception is ClientDisconnectedException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
             record.Status = 499;
             record.ErrorClass = "client_cancelled";
@@ -318,7 +319,7 @@ public sealed partial class ProxyPipeline(
         var started = context.Response.HasStarted;
         var (error, errorClass) = exception switch
         {
-            OperationCanceledException => (GatewayError.UpstreamTimeout(provider.Name), "upstream_timeout"),
+            OperationCanceledException when timedOut => (GatewayError.UpstreamTimeout(provider.Name), "upstream_timeout"),
             HttpRequestException when !started && record.Status == 0 => (GatewayError.UpstreamError($"The provider '{provider.Name}' could not be reached."), "upstream_connect"),
             _ => (GatewayError.UpstreamError($"The provider '{provider.Name}' broke off the response."), "upstream_broken"),
         };

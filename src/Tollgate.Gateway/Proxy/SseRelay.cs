@@ -56,7 +56,7 @@ public static class SseRelay
                 var flush = await client.FlushAsync(cancellationToken);
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
-                    throw new OperationCanceledException("the client stopped reading");
+                    throw new ClientDisconnectedException();
                 }
             }
 
@@ -231,5 +231,24 @@ public static class SseRelay
         }
 
         return true;
+    }
+}
+
+/// <summary>The client closed its connection while the gateway was still relaying to it.</summary>
+public sealed class ClientDisconnectedException : IOException
+{
+    public ClientDisconnectedException()
+        : base("The client stopped reading the response.")
+    {
+    }
+
+    public ClientDisconnectedException(string message)
+        : base(message)
+    {
+    }
+
+    public ClientDisconnectedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

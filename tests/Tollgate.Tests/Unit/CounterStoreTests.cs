@@ -52,6 +52,19 @@ public sealed class CounterStoreTests
     }
 
     [Fact]
+    public async Task Rate_limits_far_above_the_clock_resolution_neither_overflow_nor_divide_by_zero()
+    {
+        var store = new InMemoryCounterStore();
+        CounterCharge[] huge = [new("tpm", CounterKind.Rate, 5_000, 1_000_000_000_000, DateTimeOffset.MaxValue)];
+
+        var outcome = await store.ReserveAsync(huge, Now);
+        await store.SettleAsync(huge, [20], Now);
+
+        Assert.True(outcome.Accepted);
+        Assert.InRange(outcome.Rates[0].Remaining, 999_999_990_000, 1_000_000_000_000);
+    }
+
+    [Fact]
     public async Task Counters_of_a_past_period_are_gone()
     {
         var store = new InMemoryCounterStore();
