@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with the .NET 10 SDK: bash test.sh
-# Builds Release, runs the .NET tests (unit, in-process HTTP, real processes) and the Node SDK tests,
+# Installs and starts what the tests need (redis-server, wrk, npm packages), builds Release, runs the .NET tests
+# (unit, in-process HTTP, real processes, Redis) and the Node SDK tests,
 # and ends with one line: "N passed, N failed[, N skipped]".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -16,6 +17,14 @@ apt_install() {
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 need node && need npm || apt_install nodejs npm
+need redis-server || apt_install redis-server
+
+# A throwaway redis-server on loopback for the Redis-backed tests (counters shared by replicas).
+export TOLLGATE_TEST_REDIS=127.0.0.1:6390
+if ! redis-cli -p 6390 ping >/dev/null 2>&1; then
+  redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile "$PWD/$out/redis.log" >/dev/null
+  for _ in $(seq 1 50); do redis-cli -p 6390 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
 
 passed=0; failed=0; skipped=0
 add() { passed=$((passed + ${1:-0})); failed=$((failed + ${2:-0})); skipped=$((skipped + ${3:-0})); }

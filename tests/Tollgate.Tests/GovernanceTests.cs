@@ -6,8 +6,8 @@ using Tollgate.Tests.Infrastructure;
 
 namespace Tollgate.Tests;
 
-[Collection(GatewayCollection.Name)]
-public sealed class GovernanceTests(GatewayHost host)
+/// <summary>Governance behaviour, run against in-process counters and against Redis counters alike.</summary>
+public abstract class GovernanceTests(GatewayHost host)
 {
     /// <summary>A chat body with max_tokens 8, and the headers that make the mock report exactly what the gateway reserves.</summary>
     private static (string Body, (string, string)[] Headers, decimal Cost) ExactCall()
@@ -219,3 +219,9 @@ public sealed class GovernanceTests(GatewayHost host)
         Assert.Equal("invalid_request", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
     }
 }
+
+[Collection(GatewayCollection.Name)]
+public sealed class InProcessGovernanceTests(GatewayHost host) : GovernanceTests(host);
+
+[Collection(RedisGatewayCollection.Name)]
+public sealed class RedisGovernanceTests(RedisGatewayHost redis) : GovernanceTests(redis.Host);

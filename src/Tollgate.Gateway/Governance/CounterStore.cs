@@ -39,6 +39,9 @@ public interface ICounterStore
     /// <summary>Adds to counters without a limit check (figures kept for reports, such as a quota's input/output split).</summary>
     ValueTask AddAsync(IReadOnlyList<(string Key, long Amount, DateTimeOffset ExpiresAt)> additions, DateTimeOffset now);
 
+    /// <summary>Sets a counter only if it does not exist yet (rebuilding from the ledger never overwrites live counters).</summary>
+    ValueTask InitializeAsync(string key, long value, DateTimeOffset expiresAt, DateTimeOffset now);
+
     ValueTask<long> GetAsync(string key, DateTimeOffset now);
 
     ValueTask DeleteAsync(string key);

@@ -129,7 +129,24 @@ public sealed class Governor(
 
         var charges = lines.ConvertAll(l => new CounterCharge(l.Key, l.Source == Source.Rate ? CounterKind.Rate : CounterKind.Total,
             l.Measure switch { Measure.Requests => 1, Measure.Tokens => tokens, _ => costE10 }, l.Limit, l.End));
-        var outcome = await counters.ReserveAsync(charges, now);
+        ReserveOutcome outcome;
+        try
+        {
+            outcome = await counters.ReserveAsync(charges, now);
+        }
+        catch (CounterStoreUnavailableException)
+        {
+            ReleaseProbes(circuits, circuits.Count);
+            var hard = lines.Exists(l => l.Source != Source.Rate);
+            if ((hard && settings.HardLimitsFailClosed) || (!hard && !settings.RateLimitsFailOpen))
+            {
+                return (null, GatewayError.GovernanceUnavailable);
+            }
+
+            // Fail open: the call goes through unreserved; its usage still reaches the ledger.
+            return (new Reservation(null, [], [], [], key, null), null);
+        }
+
         if (!outcome.Accepted)
         {
             ReleaseProbes(circuits, circuits.Count);
@@ -217,8 +234,7 @@ public sealed class Governor(
         var (start, end) = Periods.Current(spec.Period, Periods.FindZone(spec.Zone) ?? TimeZoneInfo.Utc, now);
         var key = BudgetKey(scope, subject, spec, start);
         var spent = Sum("COALESCE(SUM(cost_e10), 0)", Column(scope), subject, start, end)[0];
-        await counters.DeleteAsync(key);
-        await counters.AddAsync([(key, spent, end)], now);
+        await counters.InitializeAsync(key, spent, end, now);
     }
 
     /// <summary>A plan's daily counters for one key: today's spend, requests and per-model requests from the ledger.</summary>
@@ -229,8 +245,7 @@ public sealed class Governor(
         foreach (var line in lines.Where(l => l.Source != Source.Rate))
         {
             var value = Sum(line.Measure == Measure.Money ? "COALESCE(SUM(cost_e10), 0)" : "COUNT(*)", "key_id", key.Id, line.Start, line.End)[0];
-            await counters.DeleteAsync(line.Key);
-            await counters.AddAsync([(line.Key, value, line.End)], now);
+            await counters.InitializeAsync(line.Key, value, line.End, now);
         }
 
         foreach (var (model, _) in plan.ModelDailyRequests)
@@ -242,8 +257,7 @@ public sealed class Governor(
             command.CommandText = "SELECT COUNT(*) FROM usage WHERE key_id = $k AND requested_model = $m AND ts >= $from AND ts < $to";
             SqliteDatabase.AddParameters(command, ("$k", key.Id), ("$m", model), ("$from", start.ToUnixTimeMilliseconds()), ("$to", end.ToUnixTimeMilliseconds()));
             var count = (long)command.ExecuteScalar()!;
-            await counters.DeleteAsync(key2);
-            await counters.AddAsync([(key2, count, end)], now);
+            await counters.InitializeAsync(key2, count, end, now);
         }
     }
 
@@ -259,13 +273,24 @@ public sealed class Governor(
             string[] suffixes = ["", ":in", ":out", ":cached"];
             for (var i = 0; i < suffixes.Length; i++)
             {
-                await counters.DeleteAsync(key + suffixes[i]);
-                await counters.AddAsync([(key + suffixes[i], sums[i], end)], now);
+                await counters.InitializeAsync(key + suffixes[i], sums[i], end, now);
             }
         }
     }
 
     internal async ValueTask SettleAsync(Reservation lease, UsageRecord record)
+    {
+        try
+        {
+            await SettleCountersAsync(lease, record);
+        }
+        catch (CounterStoreUnavailableException)
+        {
+            // The ledger has the call; counters are rebuilt from it when the store is back and empty.
+        }
+    }
+
+    private async ValueTask SettleCountersAsync(Reservation lease, UsageRecord record)
     {
         var now = time.GetUtcNow();
         var tokens = record.InputTokens + record.OutputTokens;

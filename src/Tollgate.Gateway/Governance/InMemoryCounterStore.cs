@@ -99,6 +99,19 @@ public sealed class InMemoryCounterStore : ICounterStore
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask InitializeAsync(string key, long value, DateTimeOffset expiresAt, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            if (!_counters.TryGetValue(key, out var e) || e.ExpiresAt <= now)
+            {
+                _counters[key] = new Entry(value, expiresAt);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask<long> GetAsync(string key, DateTimeOffset now)
     {
         lock (_lock)

@@ -38,6 +38,15 @@ public sealed class GatewaySettings
 
     public int LedgerBatchSize { get; set; } = 2_000;
 
+    /// <summary>Prefix of every Redis key, so several deployments (or test runs) can share one Redis.</summary>
+    public string RedisPrefix { get; set; } = "tollgate:";
+
+    /// <summary>With the counter store unreachable, RPM/TPM limits let calls through (fail open).</summary>
+    public bool RateLimitsFailOpen { get; set; } = true;
+
+    /// <summary>With the counter store unreachable, budgets and quotas refuse calls with 503 (fail closed).</summary>
+    public bool HardLimitsFailClosed { get; set; } = true;
+
     /// <summary>How long a tripped cost-velocity circuit stays open before it lets one request through.</summary>
     public int CircuitCooldownSeconds { get; set; } = 60;
 
@@ -62,6 +71,9 @@ public sealed class GatewaySettings
         s.Redis = env("TOLLGATE_REDIS");
         s.ConfigFile = env("TOLLGATE_CONFIG");
         s.MaxBodyBytes = Long(env("TOLLGATE_MAX_BODY_BYTES"), "TOLLGATE_MAX_BODY_BYTES") ?? s.MaxBodyBytes;
+        s.RedisPrefix = env("TOLLGATE_REDIS_PREFIX") ?? s.RedisPrefix;
+        s.RateLimitsFailOpen = Bool(env("TOLLGATE_RATE_LIMITS_FAIL_OPEN"), "TOLLGATE_RATE_LIMITS_FAIL_OPEN") ?? s.RateLimitsFailOpen;
+        s.HardLimitsFailClosed = Bool(env("TOLLGATE_HARD_LIMITS_FAIL_CLOSED"), "TOLLGATE_HARD_LIMITS_FAIL_CLOSED") ?? s.HardLimitsFailClosed;
         s.CircuitCooldownSeconds = (int?)Long(env("TOLLGATE_CIRCUIT_COOLDOWN_SECONDS"), "TOLLGATE_CIRCUIT_COOLDOWN_SECONDS") ?? s.CircuitCooldownSeconds;
         s.DefaultOutputCap = Long(env("TOLLGATE_DEFAULT_OUTPUT_CAP"), "TOLLGATE_DEFAULT_OUTPUT_CAP") ?? s.DefaultOutputCap;
         s.UpstreamTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_TIMEOUT_SECONDS") ?? s.UpstreamTimeoutSeconds;
@@ -104,9 +116,9 @@ public sealed class GatewaySettings
         }
 
         // Refuse rather than silently run on the embedded stores when the operator asked for shared ones.
-        if (Postgres is not null || Redis is not null)
+        if (Postgres is not null)
         {
-            throw new ArgumentException("PostgreSQL and Redis are not supported by this build yet; unset TOLLGATE_POSTGRES and TOLLGATE_REDIS");
+            throw new ArgumentException("PostgreSQL is not supported by this build yet; unset TOLLGATE_POSTGRES");
         }
 
         if (ConfigFile is not null && !File.Exists(ConfigFile))
@@ -114,6 +126,11 @@ public sealed class GatewaySettings
             throw new ArgumentException($"The config file '{ConfigFile}' does not exist");
         }
     }
+
+    private static bool? Bool(string? value, string name) =>
+        value is null ? null
+        : bool.TryParse(value, out var b) ? b
+        : throw new ArgumentException($"{name} must be true or false");
 
     private static long? Long(string? value, string name) =>
         value is null ? null

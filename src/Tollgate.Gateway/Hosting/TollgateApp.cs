@@ -57,7 +57,22 @@ public static partial class TollgateApp
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddSingleton<ResponseOwners>();
-        services.AddSingleton<Governance.ICounterStore, Governance.InMemoryCounterStore>();
+        if (settings.Redis is { } redis)
+        {
+            // abortConnect=false: start even while Redis is down; calls then fail open or closed as configured.
+            var options = StackExchange.Redis.ConfigurationOptions.Parse(redis);
+            options.AbortOnConnectFail = false;
+            options.ConnectTimeout = 2000;
+            options.SyncTimeout = 2000;
+            options.AsyncTimeout = 2000;
+            services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(options));
+            services.AddSingleton<Governance.ICounterStore>(sp => new Governance.RedisCounterStore(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), settings.RedisPrefix));
+        }
+        else
+        {
+            services.AddSingleton<Governance.ICounterStore, Governance.InMemoryCounterStore>();
+        }
+
         services.AddSingleton<Governance.GovernanceStore>();
         services.AddSingleton<Governance.Governor>();
         services.AddSingleton(new Governance.CircuitBreakers(TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
@@ -119,7 +134,15 @@ public static partial class TollgateApp
         prices.Load();
         services.GetRequiredService<Governance.GovernanceStore>().Load();
         services.GetRequiredService<ConfigLoader>().Load();
-        await services.GetRequiredService<Governance.Governor>().RebuildAsync([.. keys.List()]);
+        try
+        {
+            await services.GetRequiredService<Governance.Governor>().RebuildAsync([.. keys.List()]);
+        }
+        catch (Governance.CounterStoreUnavailableException e)
+        {
+            // Start anyway: rate limits fail open, hard limits fail closed until the store answers.
+            LogCountersNotRebuilt(app.Logger, e.Message);
+        }
     }
 
     /// <summary>
@@ -158,6 +181,9 @@ public static partial class TollgateApp
     }
 
     internal static JsonSerializerOptions Json => StoreJson.Options;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Counters were not rebuilt from the ledger at start: {Reason}")]
+    private static partial void LogCountersNotRebuilt(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure on {Method} {Path}")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string? path);

@@ -25,6 +25,9 @@ public sealed record GatewayError(int Status, string Code, string Message, strin
     public static readonly GatewayError WebSocketNotSupported =
         new(426, "websocket_not_supported", "The Responses API over WebSocket is not supported; send POST /v1/responses (SSE with stream: true).");
 
+    public static readonly GatewayError GovernanceUnavailable =
+        new(503, "governance_unavailable", "The counter store needed to enforce a budget or quota is unreachable; the call was refused rather than let through unchecked.");
+
     public static GatewayError RequestTooLarge(long limit) => new(413, "request_too_large", $"The request body is larger than the limit of {limit} bytes.");
 
     public static GatewayError UpstreamError(string message) => new(502, "upstream_error", message);

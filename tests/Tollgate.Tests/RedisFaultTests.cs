@@ -1,0 +1,52 @@
+using Tollgate.Tests.Infrastructure;
+
+namespace Tollgate.Tests;
+
+/// <summary>With Redis unreachable, hard limits fail closed and rate limits fail open; nothing crashes.</summary>
+public sealed class RedisFaultTests
+{
+    [Fact]
+    public async Task An_unreachable_redis_refuses_budgeted_calls_with_503_and_lets_rate_limited_calls_through()
+    {
+        await using var host = new GatewayHost(s =>
+        {
+            s.Redis = "127.0.0.1:1"; // nothing listens there
+            s.RedisPrefix = "down:";
+        });
+        await host.InitializeAsync();
+        var (budgetedId, budgeted) = await host.CreateKey(new { name = "budgeted", budget = new { period = "day", hard = 1m } });
+        var (_, rateLimited) = await host.CreateKey(new { name = "rate-limited", limits = new { rpm = 10 } });
+        var before = host.Mock.Log.Count;
+
+        using var closed = await host.Proxy("/v1/chat/completions", budgeted, GatewayHost.Chat());
+        using var closedAnthropic = await host.Proxy("/v1/messages", budgeted, """{"model":"mock/echo","max_tokens":5,"messages":[]}""");
+        using var open = await host.Proxy("/v1/chat/completions", rateLimited, GatewayHost.Chat());
+
+        await BadInputTests.AssertError(closed, "/v1/chat/completions", 503, "governance_unavailable");
+        Assert.Equal(503, (int)closedAnthropic.StatusCode);
+        Assert.Contains("overloaded_error", await closedAnthropic.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(200, (int)open.StatusCode);
+        Assert.Equal(before + 1, host.Mock.Log.Count);
+        Assert.Empty(await host.Records(budgetedId));
+    }
+
+    [Fact]
+    public async Task Fail_open_and_fail_closed_are_settings()
+    {
+        await using var host = new GatewayHost(s =>
+        {
+            s.Redis = "127.0.0.1:1";
+            s.RateLimitsFailOpen = false;
+            s.HardLimitsFailClosed = false;
+        });
+        await host.InitializeAsync();
+        var (_, budgeted) = await host.CreateKey(new { name = "budgeted", budget = new { period = "day", hard = 1m } });
+        var (_, rateLimited) = await host.CreateKey(new { name = "rate-limited", limits = new { rpm = 10 } });
+
+        using var budgetedCall = await host.Proxy("/v1/chat/completions", budgeted, GatewayHost.Chat());
+        using var rateLimitedCall = await host.Proxy("/v1/chat/completions", rateLimited, GatewayHost.Chat());
+
+        Assert.Equal(200, (int)budgetedCall.StatusCode);
+        await BadInputTests.AssertError(rateLimitedCall, "/v1/chat/completions", 503, "governance_unavailable");
+    }
+}
