@@ -22,6 +22,7 @@ need redis-server || apt_install redis-server
 # A throwaway redis-server on loopback for the Redis-backed tests (counters shared by replicas).
 export TOLLGATE_TEST_REDIS=127.0.0.1:6390
 if ! redis-cli -p 6390 ping >/dev/null 2>&1; then
+  trap 'redis-cli -p 6390 shutdown nosave >/dev/null 2>&1 || true' EXIT
   redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile "$PWD/$out/redis.log" >/dev/null
   for _ in $(seq 1 50); do redis-cli -p 6390 ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
