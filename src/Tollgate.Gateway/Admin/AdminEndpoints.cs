@@ -237,9 +237,9 @@ public static class AdminEndpoints
             return Invalid("'name' is required.", "name");
         }
 
-        if (Unsupported(request, governance) is { } unsupported)
+        if (ValidateGovernance(request, governance) is { } invalidGovernance)
         {
-            return unsupported;
+            return invalidGovernance;
         }
 
         var role = request.Role ?? VirtualKey.AppRole;
@@ -265,9 +265,9 @@ public static class AdminEndpoints
             return error!;
         }
 
-        if (Unsupported(request, governance) is { } unsupported)
+        if (ValidateGovernance(request, governance) is { } invalidGovernance)
         {
-            return unsupported;
+            return invalidGovernance;
         }
 
         if (request.Role is { } role && role is not (VirtualKey.AppRole or VirtualKey.ViewerRole or VirtualKey.AdminRole))
@@ -296,7 +296,7 @@ public static class AdminEndpoints
     }
 
     /// <summary>Checks the governance fields of a key: limits, budget, and that its plan exists.</summary>
-    private static IResult? Unsupported(KeyRequest request, Governance.GovernanceStore governance) =>
+    private static IResult? ValidateGovernance(KeyRequest request, Governance.GovernanceStore governance) =>
         request.Plan is { } plan && !governance.Current.Plans.ContainsKey(plan) ? Invalid($"No plan named '{plan}'.", "plan")
         : GovernanceEndpoints.Validate(request.Limits) ?? GovernanceEndpoints.Validate(request.Budget, allowTotal: true);
 

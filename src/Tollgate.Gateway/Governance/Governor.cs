@@ -248,16 +248,10 @@ public sealed class Governor(
             await counters.InitializeAsync(line.Key, value, line.End, now);
         }
 
-        foreach (var (model, _) in plan.ModelDailyRequests)
+        var (start, end) = Periods.Current("day", Periods.FindZone(plan.TimeZone) ?? TimeZoneInfo.Utc, now);
+        foreach (var model in plan.ModelDailyRequests.Keys)
         {
-            var (start, end) = Periods.Current("day", Periods.FindZone(plan.TimeZone) ?? TimeZoneInfo.Utc, now);
-            var key2 = $"plan-model-requests:{plan.Name}:{key.Id}:{model}:{start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
-            using var connection = db.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT COUNT(*) FROM usage WHERE key_id = $k AND requested_model = $m AND ts >= $from AND ts < $to";
-            SqliteDatabase.AddParameters(command, ("$k", key.Id), ("$m", model), ("$from", start.ToUnixTimeMilliseconds()), ("$to", end.ToUnixTimeMilliseconds()));
-            var count = (long)command.ExecuteScalar()!;
-            await counters.InitializeAsync(key2, count, end, now);
+            await counters.InitializeAsync(PlanModelKey(plan, key, model, start), Sum("COUNT(*)", "key_id", key.Id, start, end, model)[0], end, now);
         }
     }
 
@@ -515,9 +509,12 @@ public sealed class Governor(
 
         if (plan.ModelDailyRequests.TryGetValue(model, out var modelRequests))
         {
-            lines.Add(new Line(Measure.Requests, Source.DailyCap, $"plan-model-requests:{plan.Name}:{key.Id}:{model}:{day}", modelRequests, end, "plan", plan.Name + " (" + model + ")", start));
+            lines.Add(new Line(Measure.Requests, Source.DailyCap, PlanModelKey(plan, key, model, start), modelRequests, end, "plan", plan.Name + " (" + model + ")", start));
         }
     }
+
+    private static string PlanModelKey(Plan plan, VirtualKey key, string model, DateTimeOffset start) =>
+        $"plan-model-requests:{plan.Name}:{key.Id}:{model}:{start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>A soft-only budget reserves against no limit: its counter still tracks spend for threshold alerts.</summary>
     private static void AddBudget(List<Line> lines, string scope, string subject, BudgetSpec spec, DateTimeOffset now)
@@ -567,11 +564,16 @@ public sealed class Governor(
         return requests is null && tokens is null ? null : new RateLimitHeaders(requests, tokens);
     }
 
-    private List<long> Sum(string select, string column, string subject, DateTimeOffset start, DateTimeOffset end)
+    private List<long> Sum(string select, string column, string subject, DateTimeOffset start, DateTimeOffset end, string? model = null)
     {
         using var connection = db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {select} FROM usage WHERE {column} = $subject AND ts >= $from AND ts < $to";
+        command.CommandText = $"SELECT {select} FROM usage WHERE {column} = $subject AND ts >= $from AND ts < $to" + (model is null ? "" : " AND requested_model = $model");
+        if (model is not null)
+        {
+            command.Parameters.AddWithValue("$model", model);
+        }
+
         command.Parameters.AddWithValue("$subject", subject);
         command.Parameters.AddWithValue("$from", start.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$to", end == DateTimeOffset.MaxValue ? long.MaxValue : end.ToUnixTimeMilliseconds());

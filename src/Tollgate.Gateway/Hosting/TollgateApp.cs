@@ -180,8 +180,6 @@ public static partial class TollgateApp
         app.MapGet("/v1/models", ModelsEndpoint.HandleAsync);
     }
 
-    internal static JsonSerializerOptions Json => StoreJson.Options;
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Counters were not rebuilt from the ledger at start: {Reason}")]
     private static partial void LogCountersNotRebuilt(ILogger logger, string reason);
 
