@@ -24,7 +24,7 @@ public sealed class KeyTests(GatewayHost host)
         var needle = System.Text.Encoding.UTF8.GetBytes(secret);
         Assert.Equal(-1, dbBytes.AsSpan().IndexOf(needle));
         Assert.Equal(-1, walBytes.AsSpan().IndexOf(needle));
-        var hash = Assert.Single(host.ReadRows("SELECT hash FROM keys WHERE id = $id", ("$id", id))).Text("hash");
+        var hash = Assert.Single(host.ReadRows("SELECT hash FROM keys WHERE id = @id", ("@id", id))).Text("hash");
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret))), hash);
     }
 

@@ -309,9 +309,9 @@ public static class AdminEndpoints
         }
 
         var groupBy = http.Query["group_by"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (groupBy.FirstOrDefault(g => !UsageQuery.Dimensions.ContainsKey(g)) is { } unknown)
+        if (groupBy.FirstOrDefault(g => !UsageQuery.Dimensions.Contains(g)) is { } unknown)
         {
-            return Invalid($"Unknown group_by '{unknown}'. Use any of: {string.Join(", ", UsageQuery.Dimensions.Keys.Order(StringComparer.Ordinal))}.", "group_by");
+            return Invalid($"Unknown group_by '{unknown}'. Use any of: {string.Join(", ", UsageQuery.Dimensions.Order(StringComparer.Ordinal))}.", "group_by");
         }
 
         // Reports read their own writes: wait for the records already handed to the writer.

@@ -13,7 +13,7 @@ public sealed record AuditEntry(string Id, DateTimeOffset At, string Actor, stri
 /// (through <see cref="Snapshots"/>) and takes the handler's JSON result as the object after it. Secrets never enter
 /// the log: <c>key</c>, <c>secret</c> and <c>api_key</c> members are removed.
 /// </summary>
-public sealed class AuditLog(SqliteDatabase db, TimeProvider time)
+public sealed class AuditLog(Database db, TimeProvider time)
 {
     private static readonly string[] SecretMembers = ["key", "secret", "api_key"];
 
@@ -41,9 +41,9 @@ public sealed class AuditLog(SqliteDatabase db, TimeProvider time)
     {
         using var connection = db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, at, actor, action, target, before, after FROM audit WHERE at >= $from AND at < $to ORDER BY at DESC, id DESC";
-        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        command.CommandText = "SELECT id, at, actor, action, target, before, after FROM audit WHERE at >= @from AND at < @to ORDER BY at DESC, id DESC";
+        Database.AddParameters(command, ("@from", from.ToUnixTimeMilliseconds()));
+        Database.AddParameters(command, ("@to", to.ToUnixTimeMilliseconds()));
         using var r = command.ExecuteReader();
         var entries = new List<AuditEntry>();
         while (r.Read())
@@ -59,9 +59,9 @@ public sealed class AuditLog(SqliteDatabase db, TimeProvider time)
     {
         using var connection = db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO audit (id, at, actor, action, target, before, after) VALUES ($id, $at, $actor, $action, $target, $before, $after)";
-        SqliteDatabase.AddParameters(command, ("$id", e.Id), ("$at", e.At.ToUnixTimeMilliseconds()), ("$actor", e.Actor), ("$action", e.Action), ("$target", e.Target),
-            ("$before", e.Before?.ToJsonString()), ("$after", e.After?.ToJsonString()));
+        command.CommandText = "INSERT INTO audit (id, at, actor, action, target, before, after) VALUES (@id, @at, @actor, @action, @target, @before, @after)";
+        Database.AddParameters(command, ("@id", e.Id), ("@at", e.At.ToUnixTimeMilliseconds()), ("@actor", e.Actor), ("@action", e.Action), ("@target", e.Target),
+            ("@before", e.Before?.ToJsonString()), ("@after", e.After?.ToJsonString()));
         command.ExecuteNonQuery();
     }
 

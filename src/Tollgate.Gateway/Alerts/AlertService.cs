@@ -26,7 +26,7 @@ public sealed partial class AlertService : BackgroundService
     public static readonly string[] EventTypes = ["budget.threshold", "budget.exceeded", "quota.exhausted", "circuit.open", "usage.spike"];
 
     private readonly Channel<(Alert Alert, string DedupeKey)> _channel = Channel.CreateBounded<(Alert, string)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly SqliteDatabase _db;
+    private readonly Database _db;
     private readonly IHttpClientFactory _http;
     private readonly TimeProvider _time;
     private readonly TimeSpan[] _retryDelays;
@@ -34,7 +34,7 @@ public sealed partial class AlertService : BackgroundService
     private readonly HashSet<string> _raised = new(StringComparer.Ordinal);
     private readonly List<Task> _deliveries = [];
 
-    public AlertService(SqliteDatabase db, IHttpClientFactory http, TimeProvider time, GatewaySettings settings, ILogger<AlertService> log)
+    public AlertService(Database db, IHttpClientFactory http, TimeProvider time, GatewaySettings settings, ILogger<AlertService> log)
     {
         _db = db;
         _http = http;
@@ -63,10 +63,10 @@ public sealed partial class AlertService : BackgroundService
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, type, created_at, data FROM alerts WHERE created_at >= $from AND created_at < $to AND ($type IS NULL OR type = $type) ORDER BY created_at DESC, id DESC";
-        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$type", (object?)type ?? DBNull.Value);
+        command.CommandText = "SELECT id, type, created_at, data FROM alerts WHERE created_at >= @from AND created_at < @to AND (@type IS NULL OR type = @type) ORDER BY created_at DESC, id DESC";
+        Database.AddParameters(command, ("@from", from.ToUnixTimeMilliseconds()));
+        Database.AddParameters(command, ("@to", to.ToUnixTimeMilliseconds()));
+        Database.AddParameters(command, ("@type", (object?)type ?? DBNull.Value));
         using var r = command.ExecuteReader();
         var alerts = new List<Alert>();
         while (r.Read())
@@ -82,8 +82,8 @@ public sealed partial class AlertService : BackgroundService
         var hook = new Webhook(KeyHash.NewId("wh_"), url, events, secret ?? "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), _time.GetUtcNow());
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO webhooks (id, url, events, secret, created_at) VALUES ($id, $url, $events, $secret, $created)";
-        SqliteDatabase.AddParameters(command, ("$id", hook.Id), ("$url", hook.Url), ("$events", JsonSerializer.Serialize(hook.Events)), ("$secret", hook.Secret), ("$created", hook.CreatedAt.ToUnixTimeMilliseconds()));
+        command.CommandText = "INSERT INTO webhooks (id, url, events, secret, created_at) VALUES (@id, @url, @events, @secret, @created)";
+        Database.AddParameters(command, ("@id", hook.Id), ("@url", hook.Url), ("@events", JsonSerializer.Serialize(hook.Events)), ("@secret", hook.Secret), ("@created", hook.CreatedAt.ToUnixTimeMilliseconds()));
         command.ExecuteNonQuery();
         return hook;
     }
@@ -107,8 +107,8 @@ public sealed partial class AlertService : BackgroundService
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM webhooks WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = "DELETE FROM webhooks WHERE id = @id";
+        Database.AddParameters(command, ("@id", id));
         return command.ExecuteNonQuery() > 0;
     }
 
@@ -151,8 +151,8 @@ public sealed partial class AlertService : BackgroundService
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT OR IGNORE INTO alerts (id, type, created_at, data, dedupe_key) VALUES ($id, $type, $created, $data, $dedupe)";
-        SqliteDatabase.AddParameters(command, ("$id", alert.Id), ("$type", alert.Type), ("$created", alert.CreatedAt.ToUnixTimeMilliseconds()), ("$data", alert.Data.ToJsonString()), ("$dedupe", dedupeKey));
+        command.CommandText = "INSERT INTO alerts (id, type, created_at, data, dedupe_key) VALUES (@id, @type, @created, @data, @dedupe) ON CONFLICT DO NOTHING";
+        Database.AddParameters(command, ("@id", alert.Id), ("@type", alert.Type), ("@created", alert.CreatedAt.ToUnixTimeMilliseconds()), ("@data", alert.Data.ToJsonString()), ("@dedupe", dedupeKey));
         return command.ExecuteNonQuery() > 0;
     }
 
@@ -169,8 +169,8 @@ public sealed partial class AlertService : BackgroundService
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT alert_id, status, attempts, last_status, updated_at FROM deliveries WHERE webhook_id = $id ORDER BY updated_at DESC";
-        command.Parameters.AddWithValue("$id", webhookId);
+        command.CommandText = "SELECT alert_id, status, attempts, last_status, updated_at FROM deliveries WHERE webhook_id = @id ORDER BY updated_at DESC";
+        Database.AddParameters(command, ("@id", webhookId));
         using var r = command.ExecuteReader();
         var list = new List<Delivery>();
         while (r.Read())
@@ -186,10 +186,10 @@ public sealed partial class AlertService : BackgroundService
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO deliveries (alert_id, webhook_id, status, attempts, last_status, updated_at) VALUES ($a, $w, $s, $n, $l, $t)
+            INSERT INTO deliveries (alert_id, webhook_id, status, attempts, last_status, updated_at) VALUES (@a, @w, @s, @n, @l, @t)
             ON CONFLICT (alert_id, webhook_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, last_status = excluded.last_status, updated_at = excluded.updated_at
             """;
-        SqliteDatabase.AddParameters(command, ("$a", alertId), ("$w", webhookId), ("$s", status), ("$n", attempts), ("$l", lastStatus), ("$t", _time.GetUtcNow().ToUnixTimeMilliseconds()));
+        Database.AddParameters(command, ("@a", alertId), ("@w", webhookId), ("@s", status), ("@n", attempts), ("@l", lastStatus), ("@t", _time.GetUtcNow().ToUnixTimeMilliseconds()));
         command.ExecuteNonQuery();
     }
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Governance;
@@ -8,7 +7,7 @@ namespace Tollgate.Gateway.Governance;
 /// Quota rules, group budgets and group limits: persisted, and served from an immutable snapshot that every change
 /// replaces at once, so an edit applies to the very next request.
 /// </summary>
-public sealed class GovernanceStore(SqliteDatabase db)
+public sealed class GovernanceStore(Database db)
 {
     private volatile Snapshot _current = new([], [], [], new Dictionary<string, Plan>());
 
@@ -33,34 +32,34 @@ public sealed class GovernanceStore(SqliteDatabase db)
     public void Save(QuotaRule rule) => Execute(
         """
         INSERT INTO quota_rules (id, name, limit_tokens, cycle, time_zone, consumers, enabled, created_at)
-        VALUES ($id, $name, $limit, $cycle, $tz, $consumers, $enabled, $created)
+        VALUES (@id, @name, @limit, @cycle, @tz, @consumers, @enabled, @created)
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, limit_tokens = excluded.limit_tokens, cycle = excluded.cycle,
             time_zone = excluded.time_zone, consumers = excluded.consumers, enabled = excluded.enabled
         """,
-        ("$id", rule.Id), ("$name", rule.Name), ("$limit", rule.LimitTokens), ("$cycle", rule.Cycle), ("$tz", rule.TimeZone),
-        ("$consumers", JsonSerializer.Serialize(rule.Consumers)), ("$enabled", rule.Enabled ? 1 : 0), ("$created", rule.CreatedAt.ToUnixTimeMilliseconds()));
+        ("@id", rule.Id), ("@name", rule.Name), ("@limit", rule.LimitTokens), ("@cycle", rule.Cycle), ("@tz", rule.TimeZone),
+        ("@consumers", JsonSerializer.Serialize(rule.Consumers)), ("@enabled", rule.Enabled ? 1 : 0), ("@created", rule.CreatedAt.ToUnixTimeMilliseconds()));
 
     public void Save(GroupBudget budget) => Execute(
         """
-        INSERT INTO budgets (id, scope, subject, spec, created_at) VALUES ($id, $scope, $subject, $spec, $created)
+        INSERT INTO budgets (id, scope, subject, spec, created_at) VALUES (@id, @scope, @subject, @spec, @created)
         ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, subject = excluded.subject, spec = excluded.spec
         """,
-        ("$id", budget.Id), ("$scope", budget.Scope), ("$subject", budget.Subject), ("$spec", JsonSerializer.Serialize(budget.Spec, StoreJson.Options)),
-        ("$created", budget.CreatedAt.ToUnixTimeMilliseconds()));
+        ("@id", budget.Id), ("@scope", budget.Scope), ("@subject", budget.Subject), ("@spec", JsonSerializer.Serialize(budget.Spec, StoreJson.Options)),
+        ("@created", budget.CreatedAt.ToUnixTimeMilliseconds()));
 
     public void Save(GroupLimit limit) => Execute(
         """
-        INSERT INTO limits (id, scope, subject, limits, created_at) VALUES ($id, $scope, $subject, $limits, $created)
+        INSERT INTO limits (id, scope, subject, limits, created_at) VALUES (@id, @scope, @subject, @limits, @created)
         ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, subject = excluded.subject, limits = excluded.limits
         """,
-        ("$id", limit.Id), ("$scope", limit.Scope), ("$subject", limit.Subject), ("$limits", JsonSerializer.Serialize(limit.Limits, StoreJson.Options)),
-        ("$created", limit.CreatedAt.ToUnixTimeMilliseconds()));
+        ("@id", limit.Id), ("@scope", limit.Scope), ("@subject", limit.Subject), ("@limits", JsonSerializer.Serialize(limit.Limits, StoreJson.Options)),
+        ("@created", limit.CreatedAt.ToUnixTimeMilliseconds()));
 
     public void Save(Plan plan) => Execute(
-        "INSERT INTO plans (name, spec, created_at) VALUES ($name, $spec, $created) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
-        ("$name", plan.Name), ("$spec", JsonSerializer.Serialize(plan, StoreJson.Options)), ("$created", plan.CreatedAt.ToUnixTimeMilliseconds()));
+        "INSERT INTO plans (name, spec, created_at) VALUES (@name, @spec, @created) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec",
+        ("@name", plan.Name), ("@spec", JsonSerializer.Serialize(plan, StoreJson.Options)), ("@created", plan.CreatedAt.ToUnixTimeMilliseconds()));
 
-    public bool Delete(string table, string id) => Execute($"DELETE FROM {table} WHERE {(table == "plans" ? "name" : "id")} = $id", ("$id", id)) > 0;
+    public bool Delete(string table, string id) => Execute($"DELETE FROM {table} WHERE {(table == "plans" ? "name" : "id")} = @id", ("@id", id)) > 0;
 
     private int Execute(string sql, params (string, object?)[] parameters)
     {
@@ -69,7 +68,7 @@ public sealed class GovernanceStore(SqliteDatabase db)
         using (var command = connection.CreateCommand())
         {
             command.CommandText = sql;
-            SqliteDatabase.AddParameters(command, parameters);
+            Database.AddParameters(command, parameters);
             changed = command.ExecuteNonQuery();
         }
 
@@ -77,7 +76,7 @@ public sealed class GovernanceStore(SqliteDatabase db)
         return changed;
     }
 
-    private static List<T> Read<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> map)
+    private static List<T> Read<T>(System.Data.Common.DbConnection connection, string sql, Func<System.Data.Common.DbDataReader, T> map)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -26,7 +26,7 @@ public sealed class Governor(
     GovernanceStore config,
     PriceCatalog prices,
     TimeProvider time,
-    SqliteDatabase db,
+    Database db,
     LedgerWriter ledger,
     CircuitBreakers breakers,
     Alerts.AlertService alerts,
@@ -568,21 +568,21 @@ public sealed class Governor(
     {
         using var connection = db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {select} FROM usage WHERE {column} = $subject AND ts >= $from AND ts < $to" + (model is null ? "" : " AND requested_model = $model");
+        command.CommandText = $"SELECT {select} FROM usage WHERE {column} = @subject AND ts >= @from AND ts < @to" + (model is null ? "" : " AND requested_model = @model");
         if (model is not null)
         {
-            command.Parameters.AddWithValue("$model", model);
+            Database.AddParameters(command, ("@model", model));
         }
 
-        command.Parameters.AddWithValue("$subject", subject);
-        command.Parameters.AddWithValue("$from", start.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$to", end == DateTimeOffset.MaxValue ? long.MaxValue : end.ToUnixTimeMilliseconds());
+        Database.AddParameters(command, ("@subject", subject));
+        Database.AddParameters(command, ("@from", start.ToUnixTimeMilliseconds()));
+        Database.AddParameters(command, ("@to", end == DateTimeOffset.MaxValue ? long.MaxValue : end.ToUnixTimeMilliseconds()));
         using var reader = command.ExecuteReader();
         reader.Read();
         var values = new List<long>();
         for (var i = 0; i < reader.FieldCount; i++)
         {
-            values.Add(reader.GetInt64(i));
+            values.Add(Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture));
         }
 
         return values;
@@ -593,7 +593,7 @@ public sealed class Governor(
         "key" => "key_id",
         "team" => "team",
         "project" => "project",
-        "user" => "user",
+        "user" => "\"user\"",
         "cost_center" => "cost_center",
         "customer" => "customer",
         _ => throw new ArgumentOutOfRangeException(nameof(scope)),

@@ -48,7 +48,7 @@ public static partial class TollgateApp
     {
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new SqliteDatabase(Path.Combine(settings.DataDir, "tollgate.db")));
+        services.AddSingleton<Database>(new SqliteDatabase(Path.Combine(settings.DataDir, "tollgate.db")));
         services.AddSingleton(_ => SecretProtector.Load(settings.SecretKey, settings.DataDir));
         services.AddSingleton<KeyService>();
         services.AddSingleton<ProviderRegistry>();
@@ -79,7 +79,7 @@ public static partial class TollgateApp
         services.AddSingleton<Alerts.SpikeDetector>();
         services.AddSingleton<ConfigLoader>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigLoader>());
-        services.AddSingleton(sp => AuditSnapshots.Register(new AuditLog(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>())));
+        services.AddSingleton(sp => AuditSnapshots.Register(new AuditLog(sp.GetRequiredService<Database>(), sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton<Alerts.AlertService>();
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertService>());
         services.AddHttpClient(Alerts.AlertService.HttpClientName).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
@@ -107,7 +107,7 @@ public static partial class TollgateApp
     private static async Task InitializeAsync(WebApplication app, GatewaySettings settings)
     {
         var services = app.Services;
-        services.GetRequiredService<SqliteDatabase>().Migrate();
+        services.GetRequiredService<Database>().Migrate();
         var keys = services.GetRequiredService<KeyService>();
         var generatedMaster = keys.Initialize(settings.MasterKey);
         var providers = services.GetRequiredService<ProviderRegistry>();

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Keys;
@@ -9,13 +8,13 @@ namespace Tollgate.Gateway.Keys;
 /// <summary>Virtual keys and the master key: creation, lookup by hash (cached), revocation.</summary>
 public sealed class KeyService
 {
-    private readonly SqliteDatabase _db;
+    private readonly Database _db;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, VirtualKey> _byHash = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, VirtualKey>.AlternateLookup<ReadOnlySpan<char>> _byHashSpan;
     private string? _masterHash;
 
-    public KeyService(SqliteDatabase db, TimeProvider time)
+    public KeyService(Database db, TimeProvider time)
     {
         _db = db;
         _time = time;
@@ -48,8 +47,8 @@ public sealed class KeyService
         var generated = KeyHash.NewSecret();
         _masterHash = KeyHash.Compute(generated);
         using var write = connection.CreateCommand();
-        write.CommandText = "INSERT INTO settings (name, value) VALUES ('master_key_hash', $v)";
-        write.Parameters.AddWithValue("$v", _masterHash);
+        write.CommandText = "INSERT INTO settings (name, value) VALUES ('master_key_hash', @v)";
+        Database.AddParameters(write, ("@v", _masterHash));
         write.ExecuteNonQuery();
         return generated;
     }
@@ -139,8 +138,8 @@ public sealed class KeyService
 
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM keys WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = "DELETE FROM keys WHERE id = @id";
+        Database.AddParameters(command, ("@id", id));
         command.ExecuteNonQuery();
         _byHash.TryRemove(existing.Hash, out _);
     }
@@ -152,27 +151,27 @@ public sealed class KeyService
         command.CommandText = insert
             ? """
               INSERT INTO keys (id, hash, prefix, name, role, owner, models, created_at, expires_at, revoked_at, limits, budget, plan)
-              VALUES ($id, $hash, $prefix, $name, $role, $owner, $models, $created, $expires, $revoked, $limits, $budget, $plan)
+              VALUES (@id, @hash, @prefix, @name, @role, @owner, @models, @created, @expires, @revoked, @limits, @budget, @plan)
               """
             : """
-              UPDATE keys SET name = $name, role = $role, owner = $owner, models = $models,
-                  expires_at = $expires, revoked_at = $revoked, limits = $limits, budget = $budget, plan = $plan WHERE id = $id
+              UPDATE keys SET name = @name, role = @role, owner = @owner, models = @models,
+                  expires_at = @expires, revoked_at = @revoked, limits = @limits, budget = @budget, plan = @plan WHERE id = @id
               """;
-        SqliteDatabase.AddParameters(
+        Database.AddParameters(
             command,
-            ("$id", key.Id),
-            ("$hash", key.Hash),
-            ("$prefix", key.Prefix),
-            ("$name", key.Name),
-            ("$role", key.Role),
-            ("$owner", JsonSerializer.Serialize(key.Owner, StoreJson.Options)),
-            ("$models", JsonSerializer.Serialize(key.Models, StoreJson.Options)),
-            ("$created", key.CreatedAt.ToUnixTimeMilliseconds()),
-            ("$expires", key.ExpiresAt?.ToUnixTimeMilliseconds()),
-            ("$revoked", key.RevokedAt?.ToUnixTimeMilliseconds()),
-            ("$limits", key.Limits is null ? null : JsonSerializer.Serialize(key.Limits, StoreJson.Options)),
-            ("$budget", key.Budget is null ? null : JsonSerializer.Serialize(key.Budget, StoreJson.Options)),
-            ("$plan", key.Plan));
+            ("@id", key.Id),
+            ("@hash", key.Hash),
+            ("@prefix", key.Prefix),
+            ("@name", key.Name),
+            ("@role", key.Role),
+            ("@owner", JsonSerializer.Serialize(key.Owner, StoreJson.Options)),
+            ("@models", JsonSerializer.Serialize(key.Models, StoreJson.Options)),
+            ("@created", key.CreatedAt.ToUnixTimeMilliseconds()),
+            ("@expires", key.ExpiresAt?.ToUnixTimeMilliseconds()),
+            ("@revoked", key.RevokedAt?.ToUnixTimeMilliseconds()),
+            ("@limits", key.Limits is null ? null : JsonSerializer.Serialize(key.Limits, StoreJson.Options)),
+            ("@budget", key.Budget is null ? null : JsonSerializer.Serialize(key.Budget, StoreJson.Options)),
+            ("@plan", key.Plan));
         command.ExecuteNonQuery();
         _byHash[key.Hash] = key;
     }
@@ -182,7 +181,7 @@ public sealed class KeyService
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        SqliteDatabase.AddParameters(command, parameters);
+        Database.AddParameters(command, parameters);
         using var reader = command.ExecuteReader();
         var keys = new List<VirtualKey>();
         while (reader.Read())
@@ -193,7 +192,7 @@ public sealed class KeyService
         return keys;
     }
 
-    private static VirtualKey Read(SqliteDataReader r) => new(
+    private static VirtualKey Read(System.Data.Common.DbDataReader r) => new(
         r.GetString(r.GetOrdinal("id")),
         r.GetString(r.GetOrdinal("hash")),
         r.GetString(r.GetOrdinal("prefix")),
@@ -210,14 +209,14 @@ public sealed class KeyService
         Plan = r.IsDBNull(r.GetOrdinal("plan")) ? null : r.GetString(r.GetOrdinal("plan")),
     };
 
-    private static T? Json<T>(SqliteDataReader r, string column)
+    private static T? Json<T>(System.Data.Common.DbDataReader r, string column)
         where T : class
     {
         var ordinal = r.GetOrdinal(column);
         return r.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize<T>(r.GetString(ordinal), StoreJson.Options);
     }
 
-    private static DateTimeOffset? Time(SqliteDataReader r, string column)
+    private static DateTimeOffset? Time(System.Data.Common.DbDataReader r, string column)
     {
         var ordinal = r.GetOrdinal(column);
         return r.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(ordinal));

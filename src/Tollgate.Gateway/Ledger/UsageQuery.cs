@@ -4,14 +4,16 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Ledger;
 
 /// <summary><c>GET /admin/usage</c>: ledger totals between two instants, grouped by any of the contract's dimensions.</summary>
-public sealed class UsageQuery(SqliteDatabase db)
+public sealed class UsageQuery(Database db)
 {
-    /// <summary>group_by name → SQL expression. Days and months are UTC.</summary>
-    public static readonly FrozenDictionary<string, string> Dimensions = new Dictionary<string, string>
+    /// <summary>The group_by names; days and months are UTC.</summary>
+    public static readonly FrozenSet<string> Dimensions = new[] { "team", "project", "user", "cost_center", "customer", "feature", "environment", "agent", "session", "model", "provider", "key", "day", "month" }.ToFrozenSet();
+
+    private readonly Dictionary<string, string> _columns = new()
     {
         ["team"] = "team",
         ["project"] = "project",
-        ["user"] = "user",
+        ["user"] = "\"user\"",
         ["cost_center"] = "cost_center",
         ["customer"] = "customer",
         ["feature"] = "feature",
@@ -21,29 +23,29 @@ public sealed class UsageQuery(SqliteDatabase db)
         ["model"] = "requested_model",
         ["provider"] = "provider",
         ["key"] = "key_id",
-        ["day"] = "strftime('%Y-%m-%d', ts / 1000, 'unixepoch')",
-        ["month"] = "strftime('%Y-%m', ts / 1000, 'unixepoch')",
-    }.ToFrozenDictionary();
+        ["day"] = db.DayOf("ts"),
+        ["month"] = db.MonthOf("ts"),
+    };
 
     public IReadOnlyList<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy)
     {
-        var selected = string.Concat(groupBy.Select(g => Dimensions[g] + ", "));
-        var grouping = groupBy.Count == 0 ? "" : " GROUP BY " + string.Join(", ", groupBy.Select(g => Dimensions[g])) + " ORDER BY " + string.Join(", ", groupBy.Select(g => Dimensions[g]));
+        var selected = string.Concat(groupBy.Select(g => _columns[g] + ", "));
+        var grouping = groupBy.Count == 0 ? "" : " GROUP BY " + string.Join(", ", groupBy.Select(g => _columns[g])) + " ORDER BY " + string.Join(", ", groupBy.Select(g => _columns[g]));
         using var connection = db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {selected} COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(cache_write_tokens), 0),
                    COALESCE(SUM(output_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_e10), 0)
-            FROM usage WHERE ts >= $from AND ts < $to{grouping}
+            FROM usage WHERE ts >= @from AND ts < @to{grouping}
             """;
-        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        Database.AddParameters(command, ("@from", from.ToUnixTimeMilliseconds()));
+        Database.AddParameters(command, ("@to", to.ToUnixTimeMilliseconds()));
         using var r = command.ExecuteReader();
         var rows = new List<Dictionary<string, object?>>();
         while (r.Read())
         {
             var n = groupBy.Count;
-            if (n == 0 && r.GetInt64(0) == 0)
+            if (n == 0 && Convert.ToInt64(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) == 0)
             {
                 break;
             }
@@ -54,13 +56,15 @@ public sealed class UsageQuery(SqliteDatabase db)
                 row[groupBy[i]] = r.IsDBNull(i) ? null : r.GetString(i);
             }
 
-            row["requests"] = r.GetInt64(n);
-            row["input_tokens"] = r.GetInt64(n + 1);
-            row["cached_tokens"] = r.GetInt64(n + 2);
-            row["cache_write_tokens"] = r.GetInt64(n + 3);
-            row["output_tokens"] = r.GetInt64(n + 4);
-            row["reasoning_tokens"] = r.GetInt64(n + 5);
-            row["cost"] = Money.FromE10(r.GetInt64(n + 6));
+            // PostgreSQL sums bigints as numeric: read every figure as a long, whatever its column type.
+            long At(int i) => Convert.ToInt64(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
+            row["requests"] = At(n);
+            row["input_tokens"] = At(n + 1);
+            row["cached_tokens"] = At(n + 2);
+            row["cache_write_tokens"] = At(n + 3);
+            row["output_tokens"] = At(n + 4);
+            row["reasoning_tokens"] = At(n + 5);
+            row["cost"] = Money.FromE10(At(n + 6));
             rows.Add(row);
         }
 

@@ -13,12 +13,12 @@ namespace Tollgate.Gateway.Pricing;
 /// </summary>
 public sealed class PriceCatalog
 {
-    private readonly SqliteDatabase _db;
+    private readonly Database _db;
     private readonly Dictionary<(string Provider, string Model), ModelPrice> _builtIn = [];
     private readonly ConcurrentDictionary<(string Provider, string Model), ModelPrice> _overrides = new();
     private readonly ConcurrentDictionary<(string Provider, string Model), ModelPrice?> _resolved = new();
 
-    public PriceCatalog(SqliteDatabase db)
+    public PriceCatalog(Database db)
     {
         _db = db;
         using var stream = typeof(PriceCatalog).Assembly.GetManifestResourceStream("Tollgate.Pricing.catalog.json")
@@ -65,20 +65,20 @@ public sealed class PriceCatalog
             using var command = connection.CreateCommand();
             command.CommandText = """
                 INSERT INTO prices (provider, model, input_per_mtok, cached_input_per_mtok, cache_write_per_mtok, output_per_mtok, currency)
-                VALUES ($p, $m, $i, $c, $w, $o, $cur)
+                VALUES (@p, @m, @i, @c, @w, @o, @cur)
                 ON CONFLICT (provider, model) DO UPDATE SET input_per_mtok = excluded.input_per_mtok,
                     cached_input_per_mtok = excluded.cached_input_per_mtok, cache_write_per_mtok = excluded.cache_write_per_mtok,
                     output_per_mtok = excluded.output_per_mtok, currency = excluded.currency
                 """;
-            SqliteDatabase.AddParameters(
+            Database.AddParameters(
                 command,
-                ("$p", provider),
-                ("$m", model),
-                ("$i", Str(price.InputPerMtok)),
-                ("$c", Str(price.CachedInputPerMtok)),
-                ("$w", Str(price.CacheWritePerMtok)),
-                ("$o", Str(price.OutputPerMtok)),
-                ("$cur", price.Currency));
+                ("@p", provider),
+                ("@m", model),
+                ("@i", Str(price.InputPerMtok)),
+                ("@c", Str(price.CachedInputPerMtok)),
+                ("@w", Str(price.CacheWritePerMtok)),
+                ("@o", Str(price.OutputPerMtok)),
+                ("@cur", price.Currency));
             command.ExecuteNonQuery();
         }
 

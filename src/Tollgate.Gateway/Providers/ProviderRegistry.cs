@@ -9,11 +9,11 @@ public sealed class ProviderRegistry
 {
     private readonly ConcurrentDictionary<string, Provider> _providers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Provider>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly SqliteDatabase _db;
+    private readonly Database _db;
     private readonly SecretProtector _secrets;
     private readonly TimeProvider _time;
 
-    public ProviderRegistry(SqliteDatabase db, SecretProtector secrets, TimeProvider time)
+    public ProviderRegistry(Database db, SecretProtector secrets, TimeProvider time)
     {
         _db = db;
         _secrets = secrets;
@@ -51,18 +51,18 @@ public sealed class ProviderRegistry
         using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO providers (name, kind, base_url, api_key_encrypted, models, created_at)
-            VALUES ($name, $kind, $url, $key, $models, $created)
+            VALUES (@name, @kind, @url, @key, @models, @created)
             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, base_url = excluded.base_url,
                 api_key_encrypted = excluded.api_key_encrypted, models = excluded.models
             """;
-        SqliteDatabase.AddParameters(
+        Database.AddParameters(
             command,
-            ("$name", name),
-            ("$kind", kind.ToWire()),
-            ("$url", provider.BaseUrl),
-            ("$key", apiKey is null ? null : _secrets.Encrypt(apiKey)),
-            ("$models", JsonSerializer.Serialize(models)),
-            ("$created", provider.CreatedAt.ToUnixTimeMilliseconds()));
+            ("@name", name),
+            ("@kind", kind.ToWire()),
+            ("@url", provider.BaseUrl),
+            ("@key", apiKey is null ? null : _secrets.Encrypt(apiKey)),
+            ("@models", JsonSerializer.Serialize(models)),
+            ("@created", provider.CreatedAt.ToUnixTimeMilliseconds()));
         command.ExecuteNonQuery();
         _providers[name] = provider;
         return provider;
@@ -72,8 +72,8 @@ public sealed class ProviderRegistry
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM providers WHERE name = $name";
-        command.Parameters.AddWithValue("$name", name);
+        command.CommandText = "DELETE FROM providers WHERE name = @name";
+        Database.AddParameters(command, ("@name", name));
         command.ExecuteNonQuery();
         return _providers.TryRemove(name, out _);
     }

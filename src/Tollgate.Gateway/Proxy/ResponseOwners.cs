@@ -11,7 +11,7 @@ public sealed record ResponseOwner(string Provider, string KeyId, string Model);
 /// Remembers who created each response so follow-ups and <c>previous_response_id</c> go only to that provider and only
 /// for that key. Recent ones are answered from memory; older ones from the ledger, where every response id is recorded.
 /// </summary>
-public sealed class ResponseOwners(SqliteDatabase db, LedgerWriter ledger)
+public sealed class ResponseOwners(Database db, LedgerWriter ledger)
 {
     private const int Capacity = 100_000;
     private readonly ConcurrentDictionary<string, ResponseOwner> _recent = new(StringComparer.Ordinal);
@@ -39,8 +39,8 @@ public sealed class ResponseOwners(SqliteDatabase db, LedgerWriter ledger)
         await ledger.FlushAsync();
         using var connection = db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT provider, key_id, requested_model FROM usage WHERE response_id = $id AND key_id IS NOT NULL AND status < 400 ORDER BY ts LIMIT 1";
-        command.Parameters.AddWithValue("$id", responseId);
+        command.CommandText = "SELECT provider, key_id, requested_model FROM usage WHERE response_id = @id AND key_id IS NOT NULL AND status < 400 ORDER BY ts LIMIT 1";
+        Database.AddParameters(command, ("@id", responseId));
         using var reader = command.ExecuteReader();
         return reader.Read() ? new ResponseOwner(reader.GetString(0), reader.GetString(1), reader.GetString(2)) : null;
     }

@@ -9,6 +9,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Tollgate.Gateway.Hosting;
 using Tollgate.Gateway.Ledger;
+using Tollgate.Gateway.Storage;
 using Tollgate.MockProvider;
 
 namespace Tollgate.Tests.Infrastructure;
@@ -146,7 +147,7 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
     public async Task<IReadOnlyList<LedgerRow>> Records(string keyId)
     {
         await Services.GetRequiredService<LedgerWriter>().FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        return ReadRows("SELECT * FROM usage WHERE key_id = $k ORDER BY ts, id", ("$k", keyId));
+        return ReadRows("SELECT * FROM usage WHERE key_id = @k ORDER BY ts, id", ("@k", keyId));
     }
 
     /// <summary>Waits until a key has <paramref name="count"/> records (for calls whose handling ends after the client saw the response).</summary>
@@ -165,16 +166,13 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<LedgerRow> ReadRows(string sql, params (string, object)[] parameters)
+    /// <summary>Rows straight from the gateway's database (SQLite or PostgreSQL alike).</summary>
+    public IReadOnlyList<LedgerRow> ReadRows(string sql, params (string, object?)[] parameters)
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(DataDir, "tollgate.db")}");
-        connection.Open();
+        using var connection = Services.GetRequiredService<Database>().Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
+        Database.AddParameters(command, parameters);
 
         using var reader = command.ExecuteReader();
         var rows = new List<LedgerRow>();

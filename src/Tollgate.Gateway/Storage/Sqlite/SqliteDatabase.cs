@@ -1,9 +1,11 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Tollgate.Gateway.Ledger;
 
 namespace Tollgate.Gateway.Storage;
 
 /// <summary>The embedded SQLite file holding configuration (providers, prices, keys, settings) and the ledger.</summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : Database
 {
     private readonly string _connectionString;
 
@@ -22,7 +24,7 @@ public sealed class SqliteDatabase
 
     public string Path { get; }
 
-    public SqliteConnection Open()
+    public override DbConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
@@ -33,7 +35,13 @@ public sealed class SqliteDatabase
         return connection;
     }
 
-    public void Migrate()
+    public override string DayOf(string column) => $"strftime('%Y-%m-%d', {column} / 1000, 'unixepoch')";
+
+    public override string MonthOf(string column) => $"strftime('%Y-%m', {column} / 1000, 'unixepoch')";
+
+    public override ILedgerSink OpenLedgerSink() => new Sink((SqliteConnection)Open());
+
+    public override void Migrate()
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
@@ -41,11 +49,47 @@ public sealed class SqliteDatabase
         command.ExecuteNonQuery();
     }
 
-    public static void AddParameters(SqliteCommand command, params (string Name, object? Value)[] parameters)
+    /// <summary>A prepared INSERT reused for every record; one transaction per batch.</summary>
+    private sealed class Sink : ILedgerSink
     {
-        foreach (var (name, value) in parameters)
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _insert;
+
+        public Sink(SqliteConnection connection)
         {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            _connection = connection;
+            _insert = connection.CreateCommand();
+            _insert.CommandText = $"INSERT INTO usage ({string.Join(", ", UsageColumns)}) VALUES ({string.Join(", ", UsageColumns.Select((_, i) => "@p" + i))}) ON CONFLICT (id) DO NOTHING";
+            for (var i = 0; i < UsageColumns.Length; i++)
+            {
+                _insert.Parameters.Add(new SqliteParameter("@p" + i, null));
+            }
+
+            _insert.Prepare();
+        }
+
+        public void Write(IReadOnlyList<UsageRecord> batch)
+        {
+            using var transaction = _connection.BeginTransaction();
+            _insert.Transaction = transaction;
+            foreach (var record in batch)
+            {
+                var values = UsageValues(record);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    _insert.Parameters[i].Value = values[i] ?? DBNull.Value;
+                }
+
+                _insert.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+
+        public void Dispose()
+        {
+            _insert.Dispose();
+            _connection.Dispose();
         }
     }
 
@@ -152,7 +196,7 @@ public sealed class SqliteDatabase
             id TEXT PRIMARY KEY,
             ts INTEGER NOT NULL,
             key_id TEXT,
-            user TEXT, team TEXT, project TEXT, cost_center TEXT, customer TEXT,
+            "user" TEXT, team TEXT, project TEXT, cost_center TEXT, customer TEXT,
             feature TEXT, environment TEXT, agent TEXT, session TEXT,
             operation TEXT NOT NULL,
             provider TEXT NOT NULL,
