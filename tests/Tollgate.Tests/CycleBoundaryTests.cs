@@ -10,7 +10,7 @@ public sealed class CycleBoundaryTests : IAsyncLifetime
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.Parse("2026-11-29T15:59:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly GatewayHost _host;
 
-    public CycleBoundaryTests() => _host = new GatewayHost(null, _clock);
+    public CycleBoundaryTests() => _host = new GatewayHost(s => s.Redis = null, _clock);
 
     public Task InitializeAsync() => _host.InitializeAsync();
 

@@ -6,6 +6,9 @@ namespace Tollgate.Tests;
 /// <summary>Month ends in a DST zone and a leap day, on a fake clock.</summary>
 public sealed class DstCycleBoundaryTests
 {
+    /// <summary>Redis expires keys by its own clock, so tests on a fake clock keep counters in process.</summary>
+    private static void FakeClockSettings(Gateway.Hosting.GatewaySettings s) => s.Redis = null;
+
     private static readonly string Capped = GatewayHost.Chat(extra: ",\"max_tokens\":8");
 
     [Fact]
@@ -13,7 +16,7 @@ public sealed class DstCycleBoundaryTests
     {
         // 23:59 EDT on Saturday 31 October 2026; clocks fall back at 02:00 on 1 November.
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-01T03:59:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        await using var host = new GatewayHost(null, clock);
+        await using var host = new GatewayHost(FakeClockSettings, clock);
         await host.InitializeAsync();
         var (_, key) = await host.CreateKey(new { name = "ny", budget = new { period = "month", hard = 0.00003m, time_zone = "America/New_York" } });
 
@@ -37,7 +40,7 @@ public sealed class DstCycleBoundaryTests
     public async Task A_daily_quota_treats_the_leap_day_as_a_day_of_its_own()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2028-02-28T23:59:30Z", System.Globalization.CultureInfo.InvariantCulture));
-        await using var host = new GatewayHost(null, clock);
+        await using var host = new GatewayHost(FakeClockSettings, clock);
         await host.InitializeAsync();
         var (keyId, key) = await host.CreateKey();
         // One reservation fits; after the first call settles at 20 tokens, a second does not.

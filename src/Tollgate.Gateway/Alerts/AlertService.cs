@@ -63,7 +63,7 @@ public sealed partial class AlertService : BackgroundService
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, type, created_at, data FROM alerts WHERE created_at >= @from AND created_at < @to AND (@type IS NULL OR type = @type) ORDER BY created_at DESC, id DESC";
+        command.CommandText = "SELECT id, type, created_at, data FROM alerts WHERE created_at >= @from AND created_at < @to AND (CAST(@type AS TEXT) IS NULL OR type = @type) ORDER BY created_at DESC, id DESC";
         Database.AddParameters(command, ("@from", from.ToUnixTimeMilliseconds()));
         Database.AddParameters(command, ("@to", to.ToUnixTimeMilliseconds()));
         Database.AddParameters(command, ("@type", (object?)type ?? DBNull.Value));

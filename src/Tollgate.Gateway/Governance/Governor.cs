@@ -231,6 +231,7 @@ public sealed class Governor(
 
     public async Task RebuildBudgetAsync(string scope, string subject, BudgetSpec spec, DateTimeOffset now)
     {
+        await ledger.FlushAsync(); // every call made so far counts
         var (start, end) = Periods.Current(spec.Period, Periods.FindZone(spec.Zone) ?? TimeZoneInfo.Utc, now);
         var key = BudgetKey(scope, subject, spec, start);
         var spent = Sum("COALESCE(SUM(cost_e10), 0)", Column(scope), subject, start, end)[0];
@@ -240,6 +241,7 @@ public sealed class Governor(
     /// <summary>A plan's daily counters for one key: today's spend, requests and per-model requests from the ledger.</summary>
     public async Task RebuildPlanAsync(Plan plan, VirtualKey key, DateTimeOffset now)
     {
+        await ledger.FlushAsync(); // every call made so far counts
         var lines = new List<Line>();
         AddPlan(lines, plan, key, "", now);
         foreach (var line in lines.Where(l => l.Source != Source.Rate))
@@ -257,6 +259,7 @@ public sealed class Governor(
 
     public async Task RebuildQuotaAsync(QuotaRule rule, DateTimeOffset now)
     {
+        await ledger.FlushAsync(); // every call made so far counts
         var (start, end) = Periods.Current(rule.Cycle, Periods.FindZone(rule.TimeZone) ?? TimeZoneInfo.Utc, now);
         foreach (var consumer in rule.Consumers)
         {

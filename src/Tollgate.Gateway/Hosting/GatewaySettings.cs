@@ -116,11 +116,6 @@ public sealed class GatewaySettings
         }
 
         // Refuse rather than silently run on the embedded stores when the operator asked for shared ones.
-        if (Postgres is not null)
-        {
-            throw new ArgumentException("PostgreSQL is not supported by this build yet; unset TOLLGATE_POSTGRES");
-        }
-
         if (ConfigFile is not null && !File.Exists(ConfigFile))
         {
             throw new ArgumentException($"The config file '{ConfigFile}' does not exist");

@@ -48,7 +48,9 @@ public static partial class TollgateApp
     {
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<Database>(new SqliteDatabase(Path.Combine(settings.DataDir, "tollgate.db")));
+        services.AddSingleton<Database>(_ => settings.Postgres is { } postgres
+            ? new PostgresDatabase(postgres)
+            : new SqliteDatabase(Path.Combine(settings.DataDir, "tollgate.db")));
         services.AddSingleton(_ => SecretProtector.Load(settings.SecretKey, settings.DataDir));
         services.AddSingleton<KeyService>();
         services.AddSingleton<ProviderRegistry>();

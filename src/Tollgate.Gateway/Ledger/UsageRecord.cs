@@ -54,9 +54,6 @@ public sealed class UsageRecord
 
     /// <summary>True when some token figure is a tokenizer estimate because the provider reported none.</summary>
     public bool Estimated { get; set; }
-
-    /// <summary>Usage and cost are final; set once by the pipeline.</summary>
-    internal bool Settled { get; set; }
 }
 
 /// <summary>Owner fields of the key completed by the request's attribution headers.</summary>

@@ -220,6 +220,7 @@ public sealed partial class ProxyPipeline(
         deadline.CancelAfter(_upstreamTimeout);
         var cancel = deadline.Token;
         HttpResponseMessage? upstream = null;
+        var recorded = false;
         try
         {
             using var message = new HttpRequestMessage(call.Method, call.Uri);
@@ -234,7 +235,7 @@ public sealed partial class ProxyPipeline(
             var status = (int)upstream.StatusCode;
             if (status >= 400)
             {
-                await RelayUpstreamErrorAsync(context, adapter, provider, upstream, record, meter, cancel);
+                await RelayUpstreamErrorAsync(context, adapter, provider, upstream, record, meter, RecordAsync, cancel);
                 return;
             }
 
@@ -248,44 +249,52 @@ public sealed partial class ProxyPipeline(
                 response.Headers.CacheControl = "no-cache";
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
                 await response.StartAsync(cancel);
-                await SseRelay.RelayAsync(upstreamStream, response.BodyWriter, meter, () => record.TimeToFirstTokenMs = Elapsed(started), cancel);
+                await SseRelay.RelayAsync(upstreamStream, response.BodyWriter, meter, () => record.TimeToFirstTokenMs = Elapsed(started), RecordAsync, cancel);
             }
             else
             {
                 using var responseBody = await ReadAllAsync(upstreamStream, upstream.Content.Headers.ContentLength, cancel);
                 record.TimeToFirstTokenMs = Elapsed(started);
                 meter.ReadResponse(responseBody.Span);
-                Settle(record, meter, requestBody, provider, started);
-                await lease.SettleAsync(record);
-                response.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
                 response.ContentLength = responseBody.Length;
+                // Recorded before the client can have the answer, so a report asked right after it includes this call.
+                await RecordAsync();
+                response.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
                 await response.Body.WriteAsync(responseBody.Memory, cancel);
-            }
-
-            if (meter.StreamError is { } streamError)
-            {
-                record.ErrorClass = streamError;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
-            await FailAsync(context, adapter, provider, record, e, timedOut: deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested);
+            // Once recorded, the call is settled; a client leaving during the last write changes nothing.
+            if (!recorded)
+            {
+                await FailAsync(context, adapter, provider, record, e, timedOut: deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested, RecordAsync);
+            }
         }
         finally
         {
-            if (!record.Settled)
+            upstream?.Dispose();
+            await RecordAsync();
+        }
+
+        // Settle once: actual usage into the record and the counters, then exactly one record to the ledger.
+        async ValueTask RecordAsync()
+        {
+            if (recorded)
             {
-                Settle(record, meter, requestBody, provider, started);
+                return;
             }
 
+            recorded = true;
+            record.ErrorClass ??= meter.StreamError;
+            Settle(record, meter, requestBody, provider, started);
             await lease.SettleAsync(record);
-            upstream?.Dispose();
             await ledger.EnqueueAsync(record);
         }
     }
 
     /// <summary>Provider 4xx answers go back as they came (the client's SDK understands them); 5xx become 502 <c>upstream_error</c>.</summary>
-    private static async Task RelayUpstreamErrorAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, HttpResponseMessage upstream, UsageRecord record, UsageMeter meter, CancellationToken cancel)
+    private static async Task RelayUpstreamErrorAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, HttpResponseMessage upstream, UsageRecord record, UsageMeter meter, Func<ValueTask> recordAsync, CancellationToken cancel)
     {
         var status = (int)upstream.StatusCode;
         record.ErrorClass = "upstream_" + status.ToString(CultureInfo.InvariantCulture);
@@ -294,11 +303,13 @@ public sealed partial class ProxyPipeline(
         if (status >= 500)
         {
             record.Status = 502;
+            await recordAsync();
             await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.UpstreamError($"The provider '{provider.Name}' failed with status {status}."));
             return;
         }
 
         record.Status = status;
+        await recordAsync();
         context.Response.StatusCode = status;
         UpstreamHeaders.CopyResponseHeaders(upstream, context.Response);
         context.Response.Headers[ErrorWriter.ErrorCodeHeader] = "upstream_error";
@@ -306,7 +317,7 @@ public sealed partial class ProxyPipeline(
         await context.Response.Body.WriteAsync(errorBody.Memory, cancel);
     }
 
-    private async Task FailAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UsageRecord record, Exception exception, bool timedOut)
+    private async Task FailAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UsageRecord record, Exception exception, bool timedOut, Func<ValueTask> recordAsync)
     {
         // The client going away can surface as its abort token, a completed pipe, or an I/O error on our write.
         if (context.RequestAborted.IsCancellationRequested || exception is ClientDisconnectedException or Microsoft.AspNetCore.Connections.ConnectionResetException)
@@ -330,6 +341,7 @@ public sealed partial class ProxyPipeline(
             record.Status = error.Status;
         }
 
+        await recordAsync();
         await ErrorWriter.WriteAsync(context, adapter.Shape, error);
     }
 
@@ -350,7 +362,6 @@ public sealed partial class ProxyPipeline(
         record.Cost = price?.Cost(usage) ?? 0m;
         record.Currency = price?.Currency ?? prices.DefaultCurrency;
         record.LatencyMs = Elapsed(started);
-        record.Settled = true;
     }
 
     private static async Task<PooledBuffer> ReadAllAsync(Stream stream, long? length, CancellationToken cancel)

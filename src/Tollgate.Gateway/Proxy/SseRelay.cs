@@ -13,9 +13,14 @@ public static class SseRelay
 {
     private const int BufferSize = 16 * 1024;
 
-    /// <summary>Copies until the provider ends the stream. Cancellation and I/O failures surface as exceptions to the pipeline.</summary>
-    public static async Task RelayAsync(Stream upstream, PipeWriter client, UsageMeter meter, Action onFirstByte, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies until the provider ends the stream. <paramref name="onUsage"/> runs once, as soon as the meter has the
+    /// provider's final usage and before the events carrying it reach the client. Cancellation and I/O failures surface
+    /// as exceptions to the pipeline.
+    /// </summary>
+    public static async Task RelayAsync(Stream upstream, PipeWriter client, UsageMeter meter, Action onFirstByte, Func<ValueTask> onUsage, CancellationToken cancellationToken)
     {
+        var usageReported = false;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         var start = 0;
         var end = 0;
@@ -51,6 +56,12 @@ public static class SseRelay
                 if (start == end)
                 {
                     start = end = 0;
+                }
+
+                if (meter.Complete && !usageReported)
+                {
+                    usageReported = true;
+                    await onUsage();
                 }
 
                 var flush = await client.FlushAsync(cancellationToken);

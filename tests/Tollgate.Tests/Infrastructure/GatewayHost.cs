@@ -49,15 +49,26 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>The PostgreSQL database of this host when the suite runs on PostgreSQL + Redis (TOLLGATE_TEST_POSTGRES).</summary>
+    private string? _database;
+
     public async Task InitializeAsync()
     {
         Mock = await MockProviderServer.StartAsync();
+        _database = await TestPostgres.CreateDatabaseAsync();
         _app = await TollgateApp.BuildAsync([], s =>
         {
             s.Urls = "http://127.0.0.1:0";
             s.DataDir = DataDir;
             s.MasterKey = MasterKey;
             s.MaxBodyBytes = 256 * 1024;
+            if (_database is not null)
+            {
+                s.Postgres = TestPostgres.ConnectionString(_database);
+                s.Redis = TestRedis.Address;
+                s.RedisPrefix = "test:" + Guid.NewGuid().ToString("N") + ":";
+            }
+
             _configure?.Invoke(s);
         }, services =>
         {
@@ -83,6 +94,7 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
         await Mock.DisposeAsync();
         Http.Dispose();
         SqliteConnection.ClearAllPools();
+        await TestPostgres.DropDatabaseAsync(_database);
         try
         {
             Directory.Delete(DataDir, recursive: true);

@@ -37,10 +37,12 @@ public sealed class SseTests
         using var meter = new OpenAiMeter(usageWasInjected: true);
         var firstByte = 0;
 
-        await SseRelay.RelayAsync(upstream, writer, meter, () => firstByte++, CancellationToken.None);
+        var usageReported = 0;
+        await SseRelay.RelayAsync(upstream, writer, meter, () => firstByte++, () => { usageReported++; return ValueTask.CompletedTask; }, CancellationToken.None);
         await writer.CompleteAsync();
 
         Assert.Equal(1, firstByte);
+        Assert.Equal(1, usageReported);
         Assert.Equal(
             "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\r\n\r\n" +
             "data: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n" +
