@@ -18,6 +18,7 @@ apt_install() {
 }
 need node && need npm || apt_install nodejs npm
 need redis-server || apt_install redis-server
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_install postgresql
 
 # A throwaway redis-server on loopback for the Redis-backed tests (counters shared by replicas).
 export TOLLGATE_TEST_REDIS=127.0.0.1:6390
@@ -26,6 +27,16 @@ if ! redis-cli -p 6390 ping >/dev/null 2>&1; then
   redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile "$PWD/$out/redis.log" >/dev/null
   for _ in $(seq 1 50); do redis-cli -p 6390 ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
+
+# A throwaway PostgreSQL cluster on loopback port 5439 for the second run of the suite (PostgreSQL + Redis).
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
+pg_version=$(ls /usr/lib/postgresql | sort -V | tail -1)
+if ! pg_lsclusters -h 2>/dev/null | grep -q "tollgate_test"; then
+  as_postgres "pg_createcluster -p 5439 $pg_version tollgate_test" >/dev/null
+fi
+pg_lsclusters -h | grep tollgate_test | grep -q online || as_postgres "pg_ctlcluster $pg_version tollgate_test start"
+as_postgres "psql -p 5439 -qtc \"SELECT 1 FROM pg_roles WHERE rolname = 'tollgate'\" | grep -q 1 || psql -p 5439 -qc \"CREATE ROLE tollgate LOGIN SUPERUSER PASSWORD 'tollgate'\"" >/dev/null
+postgres_tests="Host=127.0.0.1;Port=5439;Username=tollgate;Password=tollgate"
 
 passed=0; failed=0; skipped=0
 add() { passed=$((passed + ${1:-0})); failed=$((failed + ${2:-0})); skipped=$((skipped + ${3:-0})); }
@@ -36,15 +47,20 @@ if ! grep -q "0 Error(s)" "$out/build.log"; then
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 
-echo "== .NET tests"
-dotnet test tests/Tollgate.Tests -c Release --no-build -nologo 2>&1 | tee "$out/dotnet-test.log" | grep -vE "^\s+at " | grep -E "Failed |Passed!|Failed!|Error Message|^\s{3}" | head -200
-summary=$(grep -E "(Passed|Failed)!\s+-\s+Failed:" "$out/dotnet-test.log" | tail -1)
-if [ -n "$summary" ]; then
-  f=$(sed -E 's/.*Failed:\s*([0-9]+).*/\1/' <<<"$summary"); p=$(sed -E 's/.*Passed:\s*([0-9]+).*/\1/' <<<"$summary"); s=$(sed -E 's/.*Skipped:\s*([0-9]+).*/\1/' <<<"$summary")
-  add "$p" "$f" "$s"
-else
-  echo ".NET test run produced no summary"; add 0 1 0
-fi
+dotnet_tests() { # label log [env...]
+  local label=$1 log=$2; shift 2
+  echo "== .NET tests ($label)"
+  env "$@" dotnet test tests/Tollgate.Tests -c Release --no-build -nologo 2>&1 | tee "$out/$log" | grep -vE "^\s+at " | grep -E "Failed |Passed!|Failed!|Error Message|^\s{3}" | head -200
+  local summary; summary=$(grep -E "(Passed|Failed)!\s+-\s+Failed:" "$out/$log" | tail -1)
+  if [ -n "$summary" ]; then
+    add "$(sed -E 's/.*Passed:\s*([0-9]+).*/\1/' <<<"$summary")" "$(sed -E 's/.*Failed:\s*([0-9]+).*/\1/' <<<"$summary")" "$(sed -E 's/.*Skipped:\s*([0-9]+).*/\1/' <<<"$summary")"
+  else
+    echo ".NET test run produced no summary"; add 0 1 0
+  fi
+}
+# The same suite twice: on the embedded defaults, then with every test gateway on PostgreSQL + Redis.
+dotnet_tests "SQLite + in-process counters" dotnet-test.log TOLLGATE_TEST_POSTGRES=
+dotnet_tests "PostgreSQL + Redis" dotnet-test-postgres.log "TOLLGATE_TEST_POSTGRES=$postgres_tests"
 
 echo "== Node SDK tests (npm openai, @anthropic-ai/sdk, ai + @ai-sdk/openai)"
 if (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >"../../$out/npm.log" 2>&1); then

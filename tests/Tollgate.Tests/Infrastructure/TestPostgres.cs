@@ -8,7 +8,7 @@ namespace Tollgate.Tests.Infrastructure;
 /// </summary>
 public static class TestPostgres
 {
-    public static readonly string? Server = Environment.GetEnvironmentVariable("TOLLGATE_TEST_POSTGRES");
+    public static readonly string? Server = Environment.GetEnvironmentVariable("TOLLGATE_TEST_POSTGRES") is { Length: > 0 } server ? server : null;
 
     public static bool Enabled => Server is not null;
 
