@@ -103,6 +103,7 @@ public static class AdminEndpoints
     private static async ValueTask<object?> AuthorizeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        await http.RequestServices.GetRequiredService<ConfigSync>().EnsureFreshAsync();
         var keys = http.RequestServices.GetRequiredService<KeyService>();
         var header = http.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : [];
@@ -143,7 +144,9 @@ public static class AdminEndpoints
             return Error(new GatewayError(409, "managed_by_config", $"{collection}/{id} comes from the configuration file; change it there."));
         }
 
-        return await http.RequestServices.GetRequiredService<AuditLog>().RecordAsync(context, next, actor);
+        var result = await http.RequestServices.GetRequiredService<AuditLog>().RecordAsync(context, next, actor);
+        await http.RequestServices.GetRequiredService<ConfigSync>().PublishAsync();
+        return result;
     }
 
     /// <summary>The admin collection and object id a path names: <c>/admin/keys/key_1/…</c> → (keys, key_1); prices keep provider/model.</summary>

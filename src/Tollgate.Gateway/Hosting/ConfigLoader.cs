@@ -20,6 +20,7 @@ public sealed partial class ConfigLoader(
     KeyService keys,
     GovernanceStore governance,
     Governor governor,
+    ConfigSync sync,
     TimeProvider time,
     ILogger<ConfigLoader> log) : BackgroundService
 {
@@ -76,6 +77,7 @@ public sealed partial class ConfigLoader(
                 try
                 {
                     Apply(Parse(await File.ReadAllTextAsync(full, stoppingToken)), rebuild: true);
+                    await sync.PublishAsync();
                     LogReloaded(log, full);
                 }
                 catch (Exception e) when (e is IOException or YamlDotNet.Core.YamlException or ArgumentException or InvalidOperationException)

@@ -80,6 +80,8 @@ public static partial class TollgateApp
         services.AddSingleton(new Governance.CircuitBreakers(TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
         services.AddSingleton<Alerts.SpikeDetector>();
         services.AddSingleton<ConfigLoader>();
+        services.AddSingleton<ConfigSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigSync>());
         services.AddHostedService(sp => sp.GetRequiredService<ConfigLoader>());
         services.AddSingleton(sp => AuditSnapshots.Register(new AuditLog(sp.GetRequiredService<Database>(), sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton<Alerts.AlertService>();
@@ -125,8 +127,12 @@ public static partial class TollgateApp
             var mock = await MockProviderServer.StartAsync();
             app.Lifetime.ApplicationStopped.Register(() => mock.DisposeAsync().AsTask().GetAwaiter().GetResult());
             providers.Upsert("mock", ProviderKind.OpenAiCompatible, mock.BaseUrl + "/v1", null, ["echo", "small", "large", "embed"]);
-            // Demo prices; PUT /admin/prices/mock/... overrides them (overrides load after this).
-            prices.Set("mock", "*", new ModelPrice(1.00m, 0.10m, 1.25m, 2.00m, "USD"), persist: false);
+            // Demo prices, unless an operator already set some (PUT /admin/prices/mock/*).
+            prices.Load();
+            if (!prices.HasOverride("mock", "*"))
+            {
+                prices.Set("mock", "*", new ModelPrice(1.00m, 0.10m, 1.25m, 2.00m, "USD"));
+            }
             keys.Delete(DemoKeyId);
             var (_, secret) = keys.Create("demo", VirtualKey.AppRole, new KeyOwner(Team: "demo"), [], null, DemoKeyId);
             Console.WriteLine($"Demo mode: mock provider 'mock' at {mock.BaseUrl}; demo key: {secret}");

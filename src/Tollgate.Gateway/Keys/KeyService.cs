@@ -53,6 +53,24 @@ public sealed class KeyService
         return generated;
     }
 
+    /// <summary>Re-reads every key (another replica changed one): new, edited and revoked keys apply at the next request.</summary>
+    public void Reload()
+    {
+        var current = Query("SELECT * FROM keys", []).ToDictionary(k => k.Hash, StringComparer.Ordinal);
+        foreach (var (hash, key) in current)
+        {
+            _byHash[hash] = key;
+        }
+
+        foreach (var hash in _byHash.Keys)
+        {
+            if (!current.ContainsKey(hash))
+            {
+                _byHash.TryRemove(hash, out _);
+            }
+        }
+    }
+
     public bool IsMasterKey(ReadOnlySpan<char> presented)
     {
         Span<char> hex = stackalloc char[64];

@@ -42,45 +42,52 @@ public sealed class PriceCatalog
 
     public string DefaultCurrency => "USD";
 
+    /// <summary>Loads (or re-loads, when another replica changed them) the price overrides.</summary>
     public void Load()
     {
+        var seen = new HashSet<(string, string)>();
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT provider, model, input_per_mtok, cached_input_per_mtok, cache_write_per_mtok, output_per_mtok, currency FROM prices";
         using var r = command.ExecuteReader();
         while (r.Read())
         {
+            seen.Add((r.GetString(0), r.GetString(1)));
             _overrides[(r.GetString(0), r.GetString(1))] = new ModelPrice(Dec(r.GetString(2)), Dec(r.GetString(3)), Dec(r.GetString(4)), Dec(r.GetString(5)), r.GetString(6));
+        }
+
+        foreach (var key in _overrides.Keys.Where(k => !seen.Contains(k)))
+        {
+            _overrides.TryRemove(key, out _);
         }
 
         _resolved.Clear();
     }
 
-    /// <summary>Sets the price of <c>provider/model</c> (model may be <c>*</c> for every model of that provider).</summary>
-    public void Set(string provider, string model, ModelPrice price, bool persist = true)
+    public bool HasOverride(string provider, string model) => _overrides.ContainsKey((provider, model));
+
+    /// <summary>Sets and stores the price of <c>provider/model</c> (model may be <c>*</c> for every model of that provider).</summary>
+    public void Set(string provider, string model, ModelPrice price)
     {
-        if (persist)
-        {
-            using var connection = _db.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                INSERT INTO prices (provider, model, input_per_mtok, cached_input_per_mtok, cache_write_per_mtok, output_per_mtok, currency)
-                VALUES (@p, @m, @i, @c, @w, @o, @cur)
-                ON CONFLICT (provider, model) DO UPDATE SET input_per_mtok = excluded.input_per_mtok,
-                    cached_input_per_mtok = excluded.cached_input_per_mtok, cache_write_per_mtok = excluded.cache_write_per_mtok,
-                    output_per_mtok = excluded.output_per_mtok, currency = excluded.currency
-                """;
-            Database.AddParameters(
-                command,
-                ("@p", provider),
-                ("@m", model),
-                ("@i", Str(price.InputPerMtok)),
-                ("@c", Str(price.CachedInputPerMtok)),
-                ("@w", Str(price.CacheWritePerMtok)),
-                ("@o", Str(price.OutputPerMtok)),
-                ("@cur", price.Currency));
-            command.ExecuteNonQuery();
-        }
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO prices (provider, model, input_per_mtok, cached_input_per_mtok, cache_write_per_mtok, output_per_mtok, currency)
+            VALUES (@p, @m, @i, @c, @w, @o, @cur)
+            ON CONFLICT (provider, model) DO UPDATE SET input_per_mtok = excluded.input_per_mtok,
+                cached_input_per_mtok = excluded.cached_input_per_mtok, cache_write_per_mtok = excluded.cache_write_per_mtok,
+                output_per_mtok = excluded.output_per_mtok, currency = excluded.currency
+            """;
+        Database.AddParameters(
+            command,
+            ("@p", provider),
+            ("@m", model),
+            ("@i", Str(price.InputPerMtok)),
+            ("@c", Str(price.CachedInputPerMtok)),
+            ("@w", Str(price.CacheWritePerMtok)),
+            ("@o", Str(price.OutputPerMtok)),
+            ("@cur", price.Currency));
+        command.ExecuteNonQuery();
 
         _overrides[(provider, model)] = price;
         _resolved.Clear();

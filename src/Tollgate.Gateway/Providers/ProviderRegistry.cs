@@ -21,8 +21,10 @@ public sealed class ProviderRegistry
         _lookup = _providers.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
+    /// <summary>Loads (or re-loads, when another replica changed them) every provider; removed ones go away.</summary>
     public void Load()
     {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT name, kind, base_url, api_key_encrypted, models, created_at FROM providers";
@@ -30,6 +32,7 @@ public sealed class ProviderRegistry
         while (r.Read())
         {
             var kind = ProviderKinds.Parse(r.GetString(1)) ?? throw new InvalidDataException($"provider {r.GetString(0)} has an unknown kind");
+            seen.Add(r.GetString(0));
             _providers[r.GetString(0)] = new Provider(
                 r.GetString(0),
                 kind,
@@ -37,6 +40,11 @@ public sealed class ProviderRegistry
                 r.IsDBNull(3) ? null : _secrets.Decrypt(r.GetString(3)),
                 JsonSerializer.Deserialize<string[]>(r.GetString(4)) ?? [],
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)));
+        }
+
+        foreach (var name in _providers.Keys.Where(n => !seen.Contains(n)))
+        {
+            _providers.TryRemove(name, out _);
         }
     }
 

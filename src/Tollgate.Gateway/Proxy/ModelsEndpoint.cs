@@ -11,6 +11,7 @@ public static class ModelsEndpoint
     public static async Task HandleAsync(HttpContext context)
     {
         var services = context.RequestServices;
+        await services.GetRequiredService<Hosting.ConfigSync>().EnsureFreshAsync();
         var keys = services.GetRequiredService<KeyService>();
         var header = context.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : context.Request.Headers["x-api-key"].ToString();

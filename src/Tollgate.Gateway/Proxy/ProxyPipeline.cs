@@ -24,6 +24,7 @@ public sealed partial class ProxyPipeline(
     ResponseOwners responseOwners,
     Governance.Governor governor,
     ConfigLoader config,
+    ConfigSync sync,
     IHttpClientFactory httpClients,
     GatewaySettings settings,
     TimeProvider time,
@@ -147,6 +148,7 @@ public sealed partial class ProxyPipeline(
     /// <summary>Authenticates the key, reads the attribution headers and the body; on any failure writes the error and returns null.</summary>
     private async ValueTask<Admission?> AdmitAsync(HttpContext context, ErrorShape shape, IReadOnlyList<string> requiredHeaders)
     {
+        await sync.EnsureFreshAsync();
         var key = Authenticate(context.Request);
         if (key is null)
         {
