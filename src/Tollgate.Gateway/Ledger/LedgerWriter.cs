@@ -20,9 +20,12 @@ public sealed partial class LedgerWriter : BackgroundService
     private long _enqueued;
     private long _written;
 
+    private readonly LedgerSpool _spool;
+
     public LedgerWriter(Database db, GatewaySettings settings, ILogger<LedgerWriter> log)
     {
         _db = db;
+        _spool = new LedgerSpool(Path.Combine(settings.DataDir, "ledger-spool.jsonl"));
         _log = log;
         _batchSize = settings.LedgerBatchSize;
         _channel = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(settings.LedgerQueueCapacity)
@@ -70,7 +73,7 @@ public sealed partial class LedgerWriter : BackgroundService
         using var sink = _db.OpenLedgerSink();
         var reader = _channel.Reader;
         // Not stoppingToken: on shutdown the channel is completed and drained, so nothing already accepted is lost.
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        while (await WaitOrReplayAsync(reader, sink))
         {
             while (batch.Count < _batchSize && reader.TryRead(out var record))
             {
@@ -79,6 +82,45 @@ public sealed partial class LedgerWriter : BackgroundService
 
             await WriteWithRetryAsync(sink, batch);
             batch.Clear();
+        }
+
+        TryReplay(sink);
+    }
+
+    /// <summary>Waits for records; while the spool holds some, tries every 2 seconds to move them into the database.</summary>
+    private async Task<bool> WaitOrReplayAsync(ChannelReader<UsageRecord> reader, ILedgerSink sink)
+    {
+        while (true)
+        {
+            TryReplay(sink);
+            if (!_spool.HasRecords)
+            {
+                return await reader.WaitToReadAsync(CancellationToken.None);
+            }
+
+            var ready = reader.WaitToReadAsync(CancellationToken.None).AsTask();
+            if (await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(2))) == ready)
+            {
+                return await ready;
+            }
+        }
+    }
+
+    private void TryReplay(ILedgerSink sink)
+    {
+        if (!_spool.HasRecords)
+        {
+            return;
+        }
+
+        try
+        {
+            var replayed = _spool.Replay(sink.Write, _batchSize);
+            LogReplayed(_log, replayed);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // Still down; the records stay in the spool.
         }
     }
 
@@ -90,19 +132,36 @@ public sealed partial class LedgerWriter : BackgroundService
         LogDrained(_log, Written);
     }
 
+    /// <summary>Writes a batch, retrying briefly; if the database stays unreachable the batch goes to the spool file.</summary>
     private async Task WriteWithRetryAsync(ILedgerSink sink, List<UsageRecord> batch)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                sink.Write(batch);
+                if (_spool.HasRecords)
+                {
+                    // Keep the order: what waits in the spool goes first.
+                    _spool.Append(batch);
+                }
+                else
+                {
+                    sink.Write(batch);
+                }
+
                 break;
             }
             catch (System.Data.Common.DbException e)
             {
                 LogWriteFailed(_log, e, batch.Count, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 50 * attempt)));
+                if (attempt >= 3)
+                {
+                    _spool.Append(batch);
+                    LogSpooled(_log, batch.Count, _spool.Path);
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
             }
         }
 
@@ -125,8 +184,14 @@ public sealed partial class LedgerWriter : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ledger queue is full; the proxy is waiting for the writer")]
     private static partial void LogBackPressure(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} usage records failed (attempt {Attempt}); retrying")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} usage records failed (attempt {Attempt})")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, int count, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database unreachable: {Count} usage records spooled to {Path}")]
+    private static partial void LogSpooled(ILogger logger, int count, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {Count} spooled usage records into the database")]
+    private static partial void LogReplayed(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ledger drained: {Written} usage records written since start")]
     private static partial void LogDrained(ILogger logger, long written);
