@@ -14,14 +14,36 @@ public sealed class ProcessTests : IDisposable
     private readonly string _dataDir = Directory.CreateTempSubdirectory("tollgate-process").FullName;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>On SQLite, and in test.sh's PostgreSQL + Redis run on PostgreSQL (binary COPY) and Redis.</summary>
     [Fact]
     public async Task SIGTERM_during_load_loses_no_usage_record()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        var env = new Dictionary<string, string> { ["TOLLGATE_MASTER_KEY"] = Master };
+        if (database is not null)
+        {
+            env["TOLLGATE_POSTGRES"] = TestPostgres.ConnectionString(database);
+            env["TOLLGATE_REDIS"] = TestRedis.Address;
+            env["TOLLGATE_REDIS_PREFIX"] = "sigterm:" + Guid.NewGuid().ToString("N") + ":";
+        }
+
+        try
+        {
+            await SigtermLosesNothing(env, database);
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
+    }
+
+    private async Task SigtermLosesNothing(Dictionary<string, string> env, string? database)
     {
         var mockPort = ProcessRunner.FreePort();
         using var mock = ProcessRunner.Start("tools/MockProvider", "Tollgate.MockProvider.dll", ["--urls", $"http://127.0.0.1:{mockPort}", "--latency-ms", "400"]);
         var gatewayPort = ProcessRunner.FreePort();
         var gatewayUrl = $"http://127.0.0.1:{gatewayPort}";
-        using var gateway = ProcessRunner.Start("src/Tollgate.Gateway", "Tollgate.Gateway.dll", ["--urls", gatewayUrl, "--data-dir", _dataDir], new Dictionary<string, string> { ["TOLLGATE_MASTER_KEY"] = Master });
+        using var gateway = ProcessRunner.Start("src/Tollgate.Gateway", "Tollgate.Gateway.dll", ["--urls", gatewayUrl, "--data-dir", _dataDir], env);
         await ProcessRunner.WaitForHttp(_http, $"http://127.0.0.1:{mockPort}/_mock/stats", mock);
         await ProcessRunner.WaitForHttp(_http, gatewayUrl + "/healthz", gateway);
         await Admin(gatewayUrl + "/admin/providers", new { name = "mock", kind = "openai_compatible", base_url = $"http://127.0.0.1:{mockPort}/v1" });
@@ -52,17 +74,19 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal(0, await gateway.WaitForExit(TimeSpan.FromSeconds(60)));
 
         var reachedProvider = (await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{mockPort}/_mock/stats")).GetProperty("requests").GetInt32();
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "tollgate.db")};Pooling=False");
+        using System.Data.Common.DbConnection connection = database is null
+            ? new SqliteConnection($"Data Source={Path.Combine(_dataDir, "tollgate.db")};Pooling=False")
+            : new Npgsql.NpgsqlConnection(TestPostgres.ConnectionString(database));
         connection.Open();
         using var count = connection.CreateCommand();
-        count.CommandText = "SELECT COUNT(*), SUM(status = 200) FROM usage";
+        count.CommandText = "SELECT COUNT(*), SUM(CASE WHEN status = 200 THEN 1 ELSE 0 END) FROM usage";
         using var reader = count.ExecuteReader();
         reader.Read();
         var served = statuses.Count(s => s == 200);
 
         Assert.True(served > 0, "some calls were in flight when SIGTERM arrived:\n" + gateway.Output);
-        Assert.Equal(reachedProvider, reader.GetInt32(0));
-        Assert.Equal(served, reader.GetInt32(1));
+        Assert.Equal(reachedProvider, Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(served, Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains("Ledger drained", gateway.Output, StringComparison.Ordinal);
     }
 

@@ -41,6 +41,9 @@ public sealed class GatewaySettings
     /// <summary>Prefix of every Redis key, so several deployments (or test runs) can share one Redis.</summary>
     public string RedisPrefix { get; set; } = "tollgate:";
 
+    /// <summary>How often a replica checks that Redis still holds its counters (and rebuilds them from the ledger if not).</summary>
+    public TimeSpan CounterCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>With the counter store unreachable, RPM/TPM limits let calls through (fail open).</summary>
     public bool RateLimitsFailOpen { get; set; } = true;
 

@@ -81,6 +81,7 @@ public static partial class TollgateApp
         services.AddSingleton<Alerts.SpikeDetector>();
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<ConfigSync>();
+        services.AddHostedService<Governance.CounterRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigSync>());
         services.AddHostedService(sp => sp.GetRequiredService<ConfigLoader>());
         services.AddSingleton(sp => AuditSnapshots.Register(new AuditLog(sp.GetRequiredService<Database>(), sp.GetRequiredService<TimeProvider>())));
