@@ -5,13 +5,22 @@ namespace Tollgate.Gateway.Governance;
 /// the circuit opens for the cool-down, then lets one request through (half-open) and closes again if the rate is
 /// back under the limit. One-second buckets keep the 60-second sum exact to the second.
 /// </summary>
-public sealed class CircuitBreakers(TimeSpan cooldown)
+public sealed class CircuitBreakers(TimeSpan cooldown) : ICircuitStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
 
-    /// <summary>Whether a request may pass; a half-open circuit admits exactly one probe at a time.</summary>
-    public (bool Allowed, TimeSpan RetryAfter, bool Probe) Enter(string key, DateTimeOffset now)
+    public ValueTask<(bool Allowed, TimeSpan RetryAfter, bool Probe)> EnterAsync(string key, DateTimeOffset now) => ValueTask.FromResult(Enter(key, now));
+
+    public ValueTask ReleaseProbeAsync(string key)
+    {
+        ReleaseProbe(key);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> RecordAsync(string key, long costE10, long limitE10, bool probe, DateTimeOffset now) => ValueTask.FromResult(Record(key, costE10, limitE10, probe, now));
+
+    private (bool Allowed, TimeSpan RetryAfter, bool Probe) Enter(string key, DateTimeOffset now)
     {
         lock (_lock)
         {
@@ -35,8 +44,7 @@ public sealed class CircuitBreakers(TimeSpan cooldown)
         }
     }
 
-    /// <summary>A probe that never reached the provider (refused by another limit) gives its turn back.</summary>
-    public void ReleaseProbe(string key)
+    private void ReleaseProbe(string key)
     {
         lock (_lock)
         {
@@ -47,8 +55,7 @@ public sealed class CircuitBreakers(TimeSpan cooldown)
         }
     }
 
-    /// <summary>Adds a settled cost; returns true when this opened the circuit.</summary>
-    public bool Record(string key, long costE10, long limitE10, bool probe, DateTimeOffset now)
+    private bool Record(string key, long costE10, long limitE10, bool probe, DateTimeOffset now)
     {
         lock (_lock)
         {
@@ -106,4 +113,17 @@ public sealed class CircuitBreakers(TimeSpan cooldown)
 
         public bool ProbeOut { get; set; }
     }
+}
+
+/// <summary>Where circuit-breaker state lives: in this process, or in Redis for every replica.</summary>
+public interface ICircuitStore
+{
+    /// <summary>Whether a request may pass; a half-open circuit admits exactly one probe at a time.</summary>
+    ValueTask<(bool Allowed, TimeSpan RetryAfter, bool Probe)> EnterAsync(string key, DateTimeOffset now);
+
+    /// <summary>A probe that never reached the provider (refused by another limit) gives its turn back.</summary>
+    ValueTask ReleaseProbeAsync(string key);
+
+    /// <summary>Adds a settled cost; true when this opened the circuit.</summary>
+    ValueTask<bool> RecordAsync(string key, long costE10, long limitE10, bool probe, DateTimeOffset now);
 }

@@ -28,7 +28,7 @@ public sealed class Governor(
     TimeProvider time,
     Database db,
     LedgerWriter ledger,
-    CircuitBreakers breakers,
+    ICircuitStore breakers,
     Alerts.AlertService alerts,
     Alerts.SpikeDetector spikes,
     GatewaySettings settings)
@@ -80,10 +80,26 @@ public sealed class Governor(
 
         for (var i = 0; i < circuits.Count; i++)
         {
-            var (allowed, retryAfter, probe) = breakers.Enter(circuits[i].Key, now);
+            (bool Allowed, TimeSpan RetryAfter, bool Probe) entry;
+            try
+            {
+                entry = await breakers.EnterAsync(circuits[i].Key, now);
+            }
+            catch (CounterStoreUnavailableException)
+            {
+                // A circuit breaker limits velocity like a rate limit: it fails open unless configured otherwise.
+                if (!settings.RateLimitsFailOpen)
+                {
+                    return (null, GatewayError.GovernanceUnavailable);
+                }
+
+                entry = (true, TimeSpan.Zero, false);
+            }
+
+            var (allowed, retryAfter, probe) = entry;
             if (!allowed)
             {
-                ReleaseProbes(circuits, i);
+                await ReleaseProbesAsync(circuits, i);
                 var c = circuits[i];
                 return (null, new GatewayError(429, "circuit_open", $"The cost-velocity circuit breaker of {c.Scope} '{c.Subject}' is open: spend passed {Money.FromE10(c.LimitE10)} per minute.")
                 {
@@ -136,7 +152,7 @@ public sealed class Governor(
         }
         catch (CounterStoreUnavailableException)
         {
-            ReleaseProbes(circuits, circuits.Count);
+            await ReleaseProbesAsync(circuits, circuits.Count);
             var hard = lines.Exists(l => l.Source != Source.Rate);
             if ((hard && settings.HardLimitsFailClosed) || (!hard && !settings.RateLimitsFailOpen))
             {
@@ -149,7 +165,7 @@ public sealed class Governor(
 
         if (!outcome.Accepted)
         {
-            ReleaseProbes(circuits, circuits.Count);
+            await ReleaseProbesAsync(circuits, circuits.Count);
             var failed = lines[outcome.FailedLine];
             RaiseRefusal(failed, key);
             return (null, Refusal(failed, outcome.RetryAfter));
@@ -320,7 +336,7 @@ public sealed class Governor(
 
         foreach (var circuit in lease.Circuits)
         {
-            if (breakers.Record(circuit.Key, cost, circuit.LimitE10, circuit.Probe, now))
+            if (await breakers.RecordAsync(circuit.Key, cost, circuit.LimitE10, circuit.Probe, now))
             {
                 alerts.Raise("circuit.open", $"circuit.open:{circuit.Key}:{now.UtcTicks}", Payload(circuit.Scope, circuit.Subject, lease.Key, new()
                 {
@@ -430,13 +446,13 @@ public sealed class Governor(
         return data;
     }
 
-    private void ReleaseProbes(List<Circuit> circuits, int count)
+    private async ValueTask ReleaseProbesAsync(List<Circuit> circuits, int count)
     {
         for (var i = 0; i < count; i++)
         {
             if (circuits[i].Probe)
             {
-                breakers.ReleaseProbe(circuits[i].Key);
+                await breakers.ReleaseProbeAsync(circuits[i].Key);
             }
         }
     }

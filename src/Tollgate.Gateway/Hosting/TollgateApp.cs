@@ -69,15 +69,16 @@ public static partial class TollgateApp
             options.AsyncTimeout = 2000;
             services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(options));
             services.AddSingleton<Governance.ICounterStore>(sp => new Governance.RedisCounterStore(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), settings.RedisPrefix));
+            services.AddSingleton<Governance.ICircuitStore>(sp => new Governance.RedisCircuitStore(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), settings.RedisPrefix, TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
         }
         else
         {
             services.AddSingleton<Governance.ICounterStore, Governance.InMemoryCounterStore>();
+            services.AddSingleton<Governance.ICircuitStore>(new Governance.CircuitBreakers(TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
         }
 
         services.AddSingleton<Governance.GovernanceStore>();
         services.AddSingleton<Governance.Governor>();
-        services.AddSingleton(new Governance.CircuitBreakers(TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
         services.AddSingleton<Alerts.SpikeDetector>();
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<ConfigSync>();
