@@ -49,4 +49,39 @@ public sealed class RedisFaultTests
         Assert.Equal(200, (int)budgetedCall.StatusCode);
         await BadInputTests.AssertError(rateLimitedCall, "/v1/chat/completions", 503, "governance_unavailable");
     }
+
+    [Fact]
+    public async Task Governance_recovers_by_itself_when_redis_comes_back()
+    {
+        var address = TestRedis.Address.Split(':');
+        using var proxy = new TcpProxy(address[0], int.Parse(address[1], System.Globalization.CultureInfo.InvariantCulture));
+        proxy.Start();
+        await using var host = new GatewayHost(s =>
+        {
+            s.Redis = $"127.0.0.1:{proxy.Port}";
+            s.RedisPrefix = "recover:" + Guid.NewGuid().ToString("N") + ":";
+        });
+        await host.InitializeAsync();
+        var (_, budgeted) = await host.CreateKey(new { name = "budgeted", budget = new { period = "day", hard = 1m } });
+        using (var before = await host.Proxy("/v1/chat/completions", budgeted, GatewayHost.Chat()))
+        {
+            Assert.Equal(200, (int)before.StatusCode);
+        }
+
+        proxy.Cut();
+        using (var down = await host.Proxy("/v1/chat/completions", budgeted, GatewayHost.Chat()))
+        {
+            Assert.Equal(503, (int)down.StatusCode);
+        }
+
+        proxy.Start();
+        var status = 0;
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); status != 200 && DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            using var response = await host.Proxy("/v1/chat/completions", budgeted, GatewayHost.Chat());
+            status = (int)response.StatusCode;
+        }
+
+        Assert.Equal(200, status);
+    }
 }

@@ -154,6 +154,12 @@ public sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefi
 
     private async Task<RedisResult> Run(Func<IDatabase, Task<RedisResult>> call)
     {
+        // Fail fast while disconnected (the multiplexer reconnects in the background) rather than wait out a timeout per call.
+        if (!redis.IsConnected)
+        {
+            throw new CounterStoreUnavailableException("Redis is not connected.");
+        }
+
         try
         {
             return await call(redis.GetDatabase());

@@ -30,21 +30,15 @@ public sealed partial class ConfigSync(IServiceProvider services, GatewaySetting
             return;
         }
 
-        try
+        // Not awaited: Redis may be down at start; the subscription is registered now and made when Redis connects.
+        _ = redis.GetSubscriber().SubscribeAsync(Channel, (_, from) =>
         {
-            await redis.GetSubscriber().SubscribeAsync(Channel, (_, from) =>
+            if (from != _self)
             {
-                if (from != _self)
-                {
-                    Interlocked.Increment(ref _announced);
-                }
-            });
-        }
-        catch (RedisException e)
-        {
-            // Redis may be down at start; the multiplexer resubscribes when it reconnects.
-            LogSyncUnavailable(log, e.Message);
-        }
+                Interlocked.Increment(ref _announced);
+            }
+        }).ContinueWith(t => LogSyncUnavailable(log, t.Exception!.GetBaseException().Message), cancellationToken, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        await Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -56,6 +50,12 @@ public sealed partial class ConfigSync(IServiceProvider services, GatewaySetting
     {
         if (Redis is not { } redis)
         {
+            return;
+        }
+
+        if (!redis.IsConnected)
+        {
+            LogSyncUnavailable(log, "Redis is not connected");
             return;
         }
 
