@@ -175,7 +175,7 @@ public sealed partial class AlertService : BackgroundService
         var list = new List<Delivery>();
         while (r.Read())
         {
-            list.Add(new Delivery(r.GetString(0), r.GetString(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))));
+            list.Add(new Delivery(r.GetString(0), r.GetString(1), (int)r.GetInt64(2), r.IsDBNull(3) ? null : (int)r.GetInt64(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))));
         }
 
         return list;

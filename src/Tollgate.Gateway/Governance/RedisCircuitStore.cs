@@ -60,21 +60,5 @@ public sealed class RedisCircuitStore(IConnectionMultiplexer redis, string prefi
             [prefix + key + ":costs", prefix + key + ":state"],
             [now.ToUnixTimeSeconds(), costE10, limitE10, probe ? "1" : "0", now.ToUnixTimeMilliseconds(), (long)cooldown.TotalMilliseconds]))) == 1;
 
-    private async Task<RedisResult> Run(Func<IDatabase, Task<RedisResult>> call)
-    {
-        // Fail fast while disconnected (the multiplexer reconnects in the background) rather than wait out a timeout per call.
-        if (!redis.IsConnected)
-        {
-            throw new CounterStoreUnavailableException("Redis is not connected.");
-        }
-
-        try
-        {
-            return await call(redis.GetDatabase());
-        }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or ObjectDisposedException)
-        {
-            throw new CounterStoreUnavailableException(e);
-        }
-    }
+    private Task<RedisResult> Run(Func<IDatabase, Task<RedisResult>> call) => RedisCalls.RunAsync(redis, call);
 }

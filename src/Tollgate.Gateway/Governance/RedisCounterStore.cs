@@ -152,23 +152,7 @@ public sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefi
 
     private static long Micros(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
-    private async Task<RedisResult> Run(Func<IDatabase, Task<RedisResult>> call)
-    {
-        // Fail fast while disconnected (the multiplexer reconnects in the background) rather than wait out a timeout per call.
-        if (!redis.IsConnected)
-        {
-            throw new CounterStoreUnavailableException("Redis is not connected.");
-        }
-
-        try
-        {
-            return await call(redis.GetDatabase());
-        }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or ObjectDisposedException)
-        {
-            throw new CounterStoreUnavailableException(e);
-        }
-    }
+    private Task<RedisResult> Run(Func<IDatabase, Task<RedisResult>> call) => RedisCalls.RunAsync(redis, call);
 }
 
 /// <summary>The counter store could not be reached: hard limits fail closed, rate limits fail open (configurable).</summary>

@@ -24,6 +24,137 @@ public abstract class Database
     /// <summary>Writes one batch of usage records in one transaction; a record already present (same id) is skipped.</summary>
     public abstract ILedgerSink OpenLedgerSink();
 
+    /// <summary>The schema, written once; engines differ only in the names of their 64-bit integer and floating types.</summary>
+    protected static string Schema(string wholeNumber, string fraction) => SchemaTemplate.Replace("{I}", wholeNumber, StringComparison.Ordinal).Replace("{R}", fraction, StringComparison.Ordinal);
+
+    private const string SchemaTemplate = """
+        CREATE TABLE IF NOT EXISTS settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS providers (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            api_key_encrypted TEXT,
+            models TEXT NOT NULL DEFAULT '[]',
+            created_at {I} NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS prices (
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            input_per_mtok TEXT NOT NULL,
+            cached_input_per_mtok TEXT NOT NULL,
+            cache_write_per_mtok TEXT NOT NULL,
+            output_per_mtok TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            PRIMARY KEY (provider, model)
+        );
+        CREATE TABLE IF NOT EXISTS keys (
+            id TEXT PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            models TEXT NOT NULL,
+            created_at {I} NOT NULL,
+            expires_at {I},
+            revoked_at {I},
+            limits TEXT,
+            budget TEXT,
+            plan TEXT
+        );
+        CREATE TABLE IF NOT EXISTS quota_rules (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            limit_tokens {I} NOT NULL,
+            cycle TEXT NOT NULL,
+            time_zone TEXT NOT NULL,
+            consumers TEXT NOT NULL,
+            enabled {I} NOT NULL,
+            created_at {I} NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS budgets (
+            id TEXT PRIMARY KEY,
+            scope TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            created_at {I} NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS limits (
+            id TEXT PRIMARY KEY,
+            scope TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            limits TEXT NOT NULL,
+            created_at {I} NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS alerts (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            created_at {I} NOT NULL,
+            data TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE IF NOT EXISTS webhooks (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created_at {I} NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS deliveries (
+            alert_id TEXT NOT NULL,
+            webhook_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts {I} NOT NULL,
+            last_status {I},
+            updated_at {I} NOT NULL,
+            PRIMARY KEY (alert_id, webhook_id)
+        );
+        CREATE TABLE IF NOT EXISTS audit (
+            id TEXT PRIMARY KEY,
+            at {I} NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            before TEXT,
+            after TEXT
+        );
+        CREATE TABLE IF NOT EXISTS plans (
+            name TEXT PRIMARY KEY,
+            spec TEXT NOT NULL,
+            created_at {I} NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS usage (
+            id TEXT PRIMARY KEY,
+            ts {I} NOT NULL,
+            key_id TEXT,
+            "user" TEXT, team TEXT, project TEXT, cost_center TEXT, customer TEXT,
+            feature TEXT, environment TEXT, agent TEXT, session TEXT,
+            operation TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            requested_model TEXT NOT NULL,
+            served_model TEXT,
+            response_id TEXT,
+            stream {I} NOT NULL,
+            input_tokens {I} NOT NULL,
+            cached_tokens {I} NOT NULL,
+            cache_write_tokens {I} NOT NULL,
+            output_tokens {I} NOT NULL,
+            reasoning_tokens {I} NOT NULL,
+            cost_e10 {I} NOT NULL,
+            currency TEXT NOT NULL,
+            latency_ms {R} NOT NULL,
+            ttft_ms {R},
+            status {I} NOT NULL,
+            error_class TEXT,
+            estimated {I} NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS usage_ts ON usage (ts);
+        CREATE INDEX IF NOT EXISTS usage_response ON usage (response_id) WHERE response_id IS NOT NULL;
+        """;
+
     public static void AddParameters(DbCommand command, params (string Name, object? Value)[] parameters)
     {
         foreach (var (name, value) in parameters)
