@@ -19,6 +19,7 @@ public sealed partial class ConfigSync(IServiceProvider services, GatewaySetting
     private readonly SemaphoreSlim _reloading = new(1, 1);
     private long _announced;
     private long _loaded;
+    private ITimer? _safetyNet;
     private RedisChannel Channel => RedisChannel.Literal(settings.RedisPrefix + "config-changed");
 
     private IConnectionMultiplexer? Redis => services.GetService<IConnectionMultiplexer>();
@@ -29,6 +30,9 @@ public sealed partial class ConfigSync(IServiceProvider services, GatewaySetting
         {
             return;
         }
+
+        // A safety net for announcements lost while Redis was unreachable: re-read every 30 seconds anyway.
+        _safetyNet = TimeProvider.System.CreateTimer(_ => Interlocked.Increment(ref _announced), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
 
         // Not awaited: Redis may be down at start; the subscription is registered now and made when Redis connects.
         _ = redis.GetSubscriber().SubscribeAsync(Channel, (_, from) =>
@@ -43,7 +47,11 @@ public sealed partial class ConfigSync(IServiceProvider services, GatewaySetting
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => _reloading.Dispose();
+    public void Dispose()
+    {
+        _safetyNet?.Dispose();
+        _reloading.Dispose();
+    }
 
     /// <summary>Tells the other replicas that the configuration in the database changed.</summary>
     public async Task PublishAsync()
