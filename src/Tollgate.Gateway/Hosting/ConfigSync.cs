@@ -24,11 +24,11 @@ public sealed partial class ConfigSync(IServiceProvider services, GatewaySetting
 
     private IConnectionMultiplexer? Redis => services.GetService<IConnectionMultiplexer>();
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         if (Redis is not { } redis)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         // A safety net for announcements lost while Redis was unreachable: re-read every 30 seconds anyway.
@@ -42,7 +42,7 @@ public sealed partial class ConfigSync(IServiceProvider services, GatewaySetting
                 Interlocked.Increment(ref _announced);
             }
         }).ContinueWith(t => LogSyncUnavailable(log, t.Exception!.GetBaseException().Message), cancellationToken, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        await Task.CompletedTask;
+        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
