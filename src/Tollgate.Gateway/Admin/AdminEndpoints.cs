@@ -44,6 +44,7 @@ public static class AdminEndpoints
         });
 
         admin.MapGet("/usage", UsageAsync);
+        admin.MapGet("/reports/chargeback", Reports.ChargebackEndpoint.HandleAsync);
         admin.MapGovernance();
 
         admin.MapPost("/webhooks", CreateWebhookAsync);
