@@ -304,7 +304,7 @@ public static class AdminEndpoints
         request.Plan is { } plan && !governance.Current.Plans.ContainsKey(plan) ? Invalid($"No plan named '{plan}'.", "plan")
         : GovernanceEndpoints.Validate(request.Limits) ?? GovernanceEndpoints.Validate(request.Budget, allowTotal: true);
 
-    private static async Task<IResult> UsageAsync(HttpRequest http, UsageQuery query, LedgerWriter ledger, TimeProvider time)
+    private static async Task<IResult> UsageAsync(HttpRequest http, UsageQuery query, TimeProvider time)
     {
         var (from, to, rangeError) = TimeRange(http, time);
         if (rangeError is not null)
@@ -318,9 +318,7 @@ public static class AdminEndpoints
             return Invalid($"Unknown group_by '{unknown}'. Use any of: {string.Join(", ", UsageQuery.Dimensions.Order(StringComparer.Ordinal))}.", "group_by");
         }
 
-        // Reports read their own writes: wait for the records already handed to the writer.
-        await ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), http.HttpContext.RequestAborted);
-        return Json(query.Run(from, to, groupBy.Distinct(StringComparer.Ordinal).ToArray()));
+        return Json(await query.RunAsync(from, to, groupBy.Distinct(StringComparer.Ordinal).ToArray(), http.HttpContext.RequestAborted));
     }
 
     internal static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest http)

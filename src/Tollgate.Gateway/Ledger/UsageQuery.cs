@@ -4,7 +4,7 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Ledger;
 
 /// <summary><c>GET /admin/usage</c>: ledger totals between two instants, grouped by any of the contract's dimensions.</summary>
-public sealed class UsageQuery(Database db)
+public sealed class UsageQuery(Database db, LedgerWriter ledger)
 {
     /// <summary>The group_by names; days and months are UTC.</summary>
     public static readonly FrozenSet<string> Dimensions = new[] { "team", "project", "user", "cost_center", "customer", "feature", "environment", "agent", "session", "model", "provider", "key", "day", "month" }.ToFrozenSet();
@@ -27,7 +27,14 @@ public sealed class UsageQuery(Database db)
         ["month"] = db.MonthOf("ts"),
     };
 
-    public IReadOnlyList<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy)
+    /// <summary>Reports read their own writes: waits for the records already handed to the writer, then runs the query.</summary>
+    public async Task<IReadOnlyList<Dictionary<string, object?>>> RunAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy, CancellationToken cancellationToken)
+    {
+        await ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        return Run(from, to, groupBy);
+    }
+
+    private IReadOnlyList<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy)
     {
         var selected = string.Concat(groupBy.Select(g => _columns[g] + ", "));
         var grouping = groupBy.Count == 0 ? "" : " GROUP BY " + string.Join(", ", groupBy.Select(g => _columns[g])) + " ORDER BY " + string.Join(", ", groupBy.Select(g => _columns[g]));

@@ -16,7 +16,7 @@ public static class ChargebackEndpoint
     private static readonly string[] GroupBy = ["team", "project", "cost_center", "user", "customer", "feature"];
     private static readonly string[] Figures = ["requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "cost", "cost_per_request"];
 
-    public static async Task<IResult> HandleAsync(HttpRequest http, UsageQuery query, LedgerWriter ledger)
+    public static async Task<IResult> HandleAsync(HttpRequest http, UsageQuery query)
     {
         var by = http.Query["by"].ToString() is { Length: > 0 } b ? b : "team";
         if (!GroupBy.Contains(by))
@@ -44,8 +44,7 @@ public static class ChargebackEndpoint
         // Any instant inside the month, in its zone, gives the month's bounds.
         var middle = new DateTimeOffset(month.AddDays(14), zone.GetUtcOffset(month.AddDays(14)));
         var (from, to) = Periods.Current("month", zone, middle);
-        await ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), http.HttpContext.RequestAborted);
-        var rows = query.Run(from, to, [by]);
+        var rows = await query.RunAsync(from, to, [by], http.HttpContext.RequestAborted);
         foreach (var row in rows)
         {
             var requests = (long)row["requests"]!;
