@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: the mock provider directly, Tollgate with full governance, and the Portkey gateway,
-# all in front of the same standalone mock, in one run on this machine. Prints one markdown table.
-#   bash bench/run.sh            # full run (about 3 minutes)
+# all in front of the same standalone mock, in one run on this machine, then the BenchmarkDotNet micro-benchmarks.
+# Prints markdown tables: load (paced rates and a saturated closed loop), goals of issue 5, micro-benchmarks.
+#   bash bench/run.sh            # full run (about 8 minutes)
 #   bash bench/run.sh --smoke    # a few seconds per target, no Portkey: checks the harness end to end
+# Environment: BENCH_DURATION (20s), BENCH_CONNECTIONS (32, closed loop), BENCH_RATES ("500 1000 2000 4000"),
+#   BENCH_PORTKEY=0 (skip Portkey), BENCH_MICRO=0 (skip the micro-benchmarks), BENCH_KEEP=1 (leave processes running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 smoke=0; [ "${1:-}" = "--smoke" ] && smoke=1
-duration=${BENCH_DURATION:-20s}; connections=${BENCH_CONNECTIONS:-32}; warmup=5s
-[ $smoke -eq 1 ] && { duration=2s; connections=8; warmup=1s; }
+duration=${BENCH_DURATION:-20s}; connections=${BENCH_CONNECTIONS:-32}; warmup=5s; rates=${BENCH_RATES:-500 1000 2000 4000}
+paced_duration=${BENCH_PACED_DURATION:-15s}
+[ $smoke -eq 1 ] && { duration=2s; paced_duration=2s; connections=8; warmup=1s; rates=500; }
+pace_ms=20 # each paced connection sends one request per 20 ms: rate R uses R/50 connections
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -56,16 +61,14 @@ if [ $smoke -eq 0 ] && [ "${BENCH_PORTKEY:-1}" = "1" ]; then
   fi
 fi
 
-run() { # name url model key pid api → "rps p50 p99 p999 errors cpu% rss"
+load() { # name url model key pid api connections duration delay_ms → "rps= p50= p99= p999= requests= errors= cpu="
   local name=$1 url=$2 model=$3 bkey=$4 pid=$5 extra=""
-  export BENCH_API=$6
+  export BENCH_API=$6 BENCH_DELAY_MS=$9
   [ "$name" = "portkey" ] && extra="x-portkey-provider: openai|x-portkey-custom-host: http://127.0.0.1:$mock_port/v1"
-  BENCH_MODEL=$model BENCH_KEY=$bkey BENCH_EXTRA_HEADERS=$extra wrk -t2 -c"$connections" -d"$warmup" -s bench/chat.lua "$url" >/dev/null
-  local t0 c0 out; t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
-  out=$(BENCH_MODEL=$model BENCH_KEY=$bkey BENCH_EXTRA_HEADERS=$extra wrk -t2 -c"$connections" -d"$duration" -s bench/chat.lua "$url" | grep '^RESULT')
-  local c1 t1; c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N)
-  local cpu; cpu=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.0f", 100*(b-a)/hz/(e-s)}')
-  echo "$out cpu=$cpu rss=$(peak_rss_mb "$pid")"
+  local t0 c0 out c1 t1; t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
+  out=$(BENCH_MODEL=$model BENCH_KEY=$bkey BENCH_EXTRA_HEADERS=$extra wrk -t2 -c"$7" -d"$8" -s bench/chat.lua "$url" | grep '^RESULT')
+  c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N)
+  echo "$out cpu=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.0f", 100*(b-a)/hz/(e-s)}')"
 }
 
 # Streaming: time to first byte through each target, median of sequential requests.
@@ -78,30 +81,78 @@ ttfb() { # url model key name api
   done | sort -n | awk '{v[NR]=$1} END {printf "%.2f", 1000*v[int((NR+1)/2)]}'
 }
 
+# result[name|load] = "rps= p50= ... cpu=" ; load is a paced rate or "max" (closed loop)
 declare -A result
 for t in "${targets[@]}"; do
   IFS='|' read -r name url model bkey pid api <<<"$t"
-  result[$name]="$(run "$name" "$url" "$model" "$bkey" "$pid" "$api") ttfb=$(ttfb "$url" "$model" "$bkey" "$name" "$api")"
+  load "$name" "$url" "$model" "$bkey" "$pid" "$api" "$connections" "$warmup" 0 >/dev/null # JIT, connection pools
+  if [ "$api" = "chat" ]; then
+    for rate in $rates; do
+      result[$name|$rate]=$(load "$name" "$url" "$model" "$bkey" "$pid" "$api" $((rate * pace_ms / 1000)) "$paced_duration" $pace_ms)
+    done
+  fi
+  result[$name|max]="$(load "$name" "$url" "$model" "$bkey" "$pid" "$api" "$connections" "$duration" 0) ttfb=$(ttfb "$url" "$model" "$bkey" "$name" "$api") rss=$(peak_rss_mb "$pid")"
 done
 
-field() { sed -E "s/.*\b$2=([0-9.]+).*/\1/" <<<"${result[$1]}"; }
-# Each row is compared with the direct row of the same API.
+field() { local v; v=$(grep -oE "\b$2=[0-9.]+" <<<"${result[$1]:-}" | cut -d= -f2); echo "${v:-0}"; }
+base_of() { case $1 in *responses) echo direct-responses ;; *) echo direct ;; esac; }
 echo
-echo "| target | RPS | p50 µs | p99 µs | p99.9 µs | added p50 µs | added p99 µs | RPS vs direct | stream TTFB ms | peak RSS MB | CPU % | errors |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| target | load | RPS | p50 µs | p99 µs | p99.9 µs | added p50 µs | added p99 µs | RPS vs direct | CPU % | stream TTFB ms | peak RSS MB | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for t in "${targets[@]}"; do
-  name=${t%%|*}; base=direct; [ "${t##*|}" = "responses" ] && base=direct-responses
-  direct_rps=$(field $base rps); direct_p50=$(field $base p50); direct_p99=$(field $base p99)
-  awk -v n="$name" -v rps="$(field "$name" rps)" -v p50="$(field "$name" p50)" -v p99="$(field "$name" p99)" -v p999="$(field "$name" p999)" \
-      -v d50="$direct_p50" -v d99="$direct_p99" -v drps="$direct_rps" -v ttfb="$(field "$name" ttfb)" -v rss="$(field "$name" rss)" \
-      -v cpu="$(field "$name" cpu)" -v err="$(field "$name" errors)" \
-      'BEGIN { printf "| %s | %.0f | %d | %d | %d | %s | %s | %.0f %% | %s | %s | %s | %s |\n", n, rps, p50, p99, p999,
-               n ~ /^direct/ ? "—" : p50-d50, n ~ /^direct/ ? "—" : p99-d99, 100*rps/drps, ttfb, rss, cpu, err }'
+  IFS='|' read -r name _ _ _ _ api <<<"$t"
+  loads=max; [ "$api" = "chat" ] && loads="$rates max"
+  for l in $loads; do
+    b="$(base_of "$name")|$l"; r="$name|$l"
+    awk -v n="$name" -v l="$l" -v rps="$(field "$r" rps)" -v p50="$(field "$r" p50)" -v p99="$(field "$r" p99)" -v p999="$(field "$r" p999)" \
+        -v d50="$(field "$b" p50)" -v d99="$(field "$b" p99)" -v drps="$(field "$b" rps)" -v cpu="$(field "$r" cpu)" -v err="$(field "$r" errors)" \
+        -v ttfb="$([ "$l" = max ] && field "$r" ttfb || echo —)" -v rss="$([ "$l" = max ] && field "$r" rss || echo —)" \
+        'BEGIN { direct = n ~ /^direct/
+                 printf "| %s | %s | %.0f | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", n, l == "max" ? "closed loop, '"$connections"' conns" : "paced " l "/s",
+                   rps, p50, p99, p999, direct ? "—" : p50 - d50, direct ? "—" : p99 - d99,
+                   l == "max" ? sprintf("%.0f %%", 100 * rps / drps) : "—", cpu, ttfb, rss, err }'
+  done
 done
 echo
-echo "$(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$connections -d$duration (closed loop; wrk2 constant-rate is not packaged in Debian)."
+echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem/ {print $2}') GB;" \
+  "wrk -t2; paced rows: one request per connection every ${pace_ms} ms for $paced_duration; closed loop: -c$connections -d$duration."
+
+# Micro-benchmarks (BenchmarkDotNet, in process): the hot-path pieces with their allocations.
+micro="$work/micro.txt"
+if [ "${BENCH_MICRO:-1}" = "1" ]; then
+  echo
+  dotnet bench/Tollgate.Benchmarks/bin/Release/net10.0/Tollgate.Benchmarks.dll $([ $smoke -eq 1 ] && echo --smoke) >"$micro" 2>&1 || { cat "$micro"; exit 1; }
+  sed -n '/^| Method/,/^$/p' "$micro"
+fi
+
+# Issue 5's goals, checked against this run.
+added50=0; added99=0; top=""; for rate in $rates; do top=$rate; done
+if [ -n "${result[tollgate|$top]:-}" ]; then
+  added50=$(( $(field "tollgate|$top" p50) - $(field "direct|$top" p50) )); added99=$(( $(field "tollgate|$top" p99) - $(field "direct|$top" p99) ))
+fi
+ratio=$(awk -v a="$(field 'tollgate|max' rps)" -v b="$(field 'direct|max' rps)" 'BEGIN{printf "%.0f", 100*a/b}')
+ledger_us=$(awk -F'|' '/SqliteLedgerWrite/ {gsub(/[ ,]/, "", $3); sub(/us$/, "", $3); print $3}' "$micro" 2>/dev/null | head -1)
+goal() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(awk -v ok="$4" 'BEGIN{print ok ? "met" : "**not met**"}')"; }
+echo
+echo "| goal (issue 5) | target | this run | |"
+echo "|---|---|---|---|"
+goal "added latency p50 at ${top}/s" "≤ 50 µs" "$added50 µs" "$([ "$added50" -le 50 ] && echo 1 || echo 0)"
+goal "added latency p99 at ${top}/s" "≤ 500 µs" "$added99 µs" "$([ "$added99" -le 500 ] && echo 1 || echo 0)"
+goal "throughput vs direct (closed loop)" "≥ 60 %" "$ratio %" "$([ "$ratio" -ge 60 ] && echo 1 || echo 0)"
+if [ -n "${result[portkey|max]:-}" ]; then
+  x=$(awk -v a="$(field 'tollgate|max' rps)" -v b="$(field 'portkey|max' rps)" 'BEGIN{printf "%.1f", a/b}')
+  goal "throughput vs Portkey (closed loop)" "≥ 3 ×" "$x ×" "$(awk -v x="$x" 'BEGIN{print x >= 3}')"
+fi
+if [ -n "$ledger_us" ]; then
+  per_s=$(awk -v us="$ledger_us" 'BEGIN{printf "%.0f", 1e6/us}')
+  goal "SQLite ledger (SqliteLedgerWrite)" "≥ 20,000 records/s" "$per_s records/s" "$([ "$per_s" -ge 20000 ] && echo 1 || echo 0)"
+fi
+rss=$(field 'tollgate|max' rss)
+goal "Tollgate peak RSS under load" "≤ 150 MB" "$rss MB" "$([ "$rss" -le 150 ] && echo 1 || echo 0)"
+
 # The smoke run fails if Tollgate answered anything but 200 or recorded nothing.
-tg_errors=$(field tollgate errors)
+tg_errors=$(( $(field 'tollgate|max' errors) + $(field "tollgate|$top" errors) ))
 recorded=$(curl -sf "http://127.0.0.1:$gw_port/admin/usage?group_by=key" -H "Authorization: Bearer tg-bench-master" | grep -o '"requests":[0-9]*' | head -1 | cut -d: -f2)
+echo
 echo "tollgate: $recorded usage records, $tg_errors errors"
 [ "$tg_errors" = "0" ] && [ "${recorded:-0}" -gt 0 ]

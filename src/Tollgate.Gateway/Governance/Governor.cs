@@ -35,8 +35,11 @@ public sealed class Governor(
 {
     private static readonly decimal[] DefaultThresholds = [0.5m, 0.8m, 1.0m];
 
+    /// <summary>A quota counter and its input/output/cached breakdown: <c>quota:…</c>, <c>quota:…:in</c>, ….</summary>
+    private static readonly string[] QuotaSuffixes = ["", "in", "out", "cached"];
+
     /// <summary>Reserves for one call; null lease and an error when something does not fit.</summary>
-    public async ValueTask<(Reservation? Lease, GatewayError? Error)> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, Func<long> estimateInput, long outputCap)
+    public async ValueTask<(Reservation? Lease, GatewayError? Error)> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap)
     {
         var now = time.GetUtcNow();
         var lines = new List<Line>();
@@ -47,11 +50,12 @@ public sealed class Governor(
             AddPlan(lines, plan, key, model, now);
         }
 
-        foreach (var limit in snapshot.Limits)
+        var limits = snapshot.Limits;
+        for (var i = 0; i < limits.Count; i++)
         {
-            if (Subject(attribution, limit.Scope) == limit.Subject)
+            if (Subject(attribution, limits[i].Scope) == limits[i].Subject)
             {
-                AddRate(lines, limit.Scope, limit.Subject, limit.Limits);
+                AddRate(lines, limits[i].Scope, limits[i].Subject, limits[i].Limits);
             }
         }
 
@@ -60,21 +64,22 @@ public sealed class Governor(
             AddBudget(lines, "key", key.Id, keyBudget, now);
         }
 
-        foreach (var budget in snapshot.Budgets)
+        var budgets = snapshot.Budgets;
+        for (var i = 0; i < budgets.Count; i++)
         {
-            if (Subject(attribution, budget.Scope) == budget.Subject)
+            if (Subject(attribution, budgets[i].Scope) == budgets[i].Subject)
             {
-                AddBudget(lines, budget.Scope, budget.Subject, budget.Spec, now);
+                AddBudget(lines, budgets[i].Scope, budgets[i].Subject, budgets[i].Spec, now);
             }
         }
 
         var circuits = new List<Circuit>();
         AddCircuit(circuits, "key", key.Id, key.Limits);
-        foreach (var limit in snapshot.Limits)
+        for (var i = 0; i < limits.Count; i++)
         {
-            if (Subject(attribution, limit.Scope) == limit.Subject)
+            if (Subject(attribution, limits[i].Scope) == limits[i].Subject)
             {
-                AddCircuit(circuits, limit.Scope, limit.Subject, limit.Limits);
+                AddCircuit(circuits, limits[i].Scope, limits[i].Subject, limits[i].Limits);
             }
         }
 
@@ -110,15 +115,18 @@ public sealed class Governor(
             circuits[i] = circuits[i] with { Probe = probe };
         }
 
-        foreach (var rule in snapshot.QuotaRules)
+        var rules = snapshot.QuotaRules;
+        for (var r = 0; r < rules.Count; r++)
         {
+            var rule = rules[r];
             if (!rule.Enabled)
             {
                 continue;
             }
 
-            foreach (var consumer in rule.Consumers)
+            for (var c = 0; c < rule.Consumers.Count; c++)
             {
+                var consumer = rule.Consumers[c];
                 if (Matches(consumer, key, attribution))
                 {
                     var zone = Periods.FindZone(rule.TimeZone) ?? TimeZoneInfo.Utc;
@@ -138,7 +146,7 @@ public sealed class Governor(
         var costE10 = 0L;
         if (lines.Exists(l => l.Measure != Measure.Requests))
         {
-            tokens = estimateInput() + outputCap;
+            tokens = TokenEstimator.CountJsonStrings(requestBody.Span) + outputCap;
             var price = prices.Find(provider, upstreamModel);
             costE10 = price is null ? 0 : Money.ToE10(price.Cost(new TokenUsage(tokens - outputCap, 0, 0, outputCap, 0)));
         }
@@ -205,9 +213,9 @@ public sealed class Governor(
         foreach (var consumer in rule.Consumers)
         {
             var key = QuotaKey(rule, consumer, start);
-            foreach (var suffix in new[] { "", ":in", ":out", ":cached" })
+            foreach (var suffix in QuotaSuffixes)
             {
-                await counters.DeleteAsync(key + suffix);
+                await counters.DeleteAsync(suffix.Length == 0 ? key : CounterKeys.Join(key, suffix));
             }
         }
     }
@@ -283,10 +291,9 @@ public sealed class Governor(
             var sums = Sum("COALESCE(SUM(input_tokens + output_tokens), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0)",
                 Column(consumer[..colon]), consumer[(colon + 1)..], start, end);
             var key = QuotaKey(rule, consumer, start);
-            string[] suffixes = ["", ":in", ":out", ":cached"];
-            for (var i = 0; i < suffixes.Length; i++)
+            for (var i = 0; i < QuotaSuffixes.Length; i++)
             {
-                await counters.InitializeAsync(key + suffixes[i], sums[i], end, now);
+                await counters.InitializeAsync(i == 0 ? key : CounterKeys.Join(key, QuotaSuffixes[i]), sums[i], end, now);
             }
         }
     }
@@ -315,9 +322,9 @@ public sealed class Governor(
         {
             if (line.Source == Source.Quota)
             {
-                breakdown.Add((line.Key + ":in", record.InputTokens, line.End));
-                breakdown.Add((line.Key + ":out", record.OutputTokens, line.End));
-                breakdown.Add((line.Key + ":cached", record.CachedTokens, line.End));
+                breakdown.Add((CounterKeys.Join(line.Key, "in"), record.InputTokens, line.End));
+                breakdown.Add((CounterKeys.Join(line.Key, "out"), record.OutputTokens, line.End));
+                breakdown.Add((CounterKeys.Join(line.Key, "cached"), record.CachedTokens, line.End));
             }
         }
 
@@ -383,7 +390,7 @@ public sealed class Governor(
 
     private void CheckSpike(string scope, string subject, long cost, VirtualKey key, DateTimeOffset now)
     {
-        if (spikes.Add(scope + ":" + subject, cost, settings.SpikeFactor, now) is { } spike)
+        if (spikes.Add(CounterKeys.Join(scope, subject), cost, settings.SpikeFactor, now) is { } spike)
         {
             alerts.Raise("usage.spike", $"usage.spike:{scope}:{subject}:{now.ToUnixTimeSeconds() / 3600}", Payload(scope, subject, key, new()
             {
@@ -461,7 +468,7 @@ public sealed class Governor(
     {
         if (limits?.MaxCostPerMinute is { } max)
         {
-            circuits.Add(new Circuit($"circuit:{scope}:{subject}", Money.ToE10(max), scope, subject, false));
+            circuits.Add(new Circuit(CounterKeys.Join("circuit", scope, subject), Money.ToE10(max), scope, subject, false));
         }
     }
 
@@ -498,12 +505,12 @@ public sealed class Governor(
     {
         if (limits?.Rpm is { } rpm)
         {
-            lines.Add(new Line(Measure.Requests, Source.Rate, $"rpm:{scope}:{subject}", rpm, DateTimeOffset.MaxValue, scope, subject, default));
+            lines.Add(new Line(Measure.Requests, Source.Rate, CounterKeys.Join("rpm", scope, subject), rpm, DateTimeOffset.MaxValue, scope, subject, default));
         }
 
         if (limits?.Tpm is { } tpm)
         {
-            lines.Add(new Line(Measure.Tokens, Source.Rate, $"tpm:{scope}:{subject}", tpm, DateTimeOffset.MaxValue, scope, subject, default));
+            lines.Add(new Line(Measure.Tokens, Source.Rate, CounterKeys.Join("tpm", scope, subject), tpm, DateTimeOffset.MaxValue, scope, subject, default));
         }
     }
 
@@ -512,10 +519,10 @@ public sealed class Governor(
     {
         AddRate(lines, "plan:" + plan.Name, key.Id, new KeyLimits(plan.Rpm, plan.Tpm));
         var (start, end) = Periods.Current("day", Periods.FindZone(plan.TimeZone) ?? TimeZoneInfo.Utc, now);
-        var day = start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var day = start.ToUnixTimeSeconds();
         if (plan.DailyBudget is { } budget)
         {
-            lines.Add(new Line(Measure.Money, Source.Budget, $"plan-budget:{plan.Name}:{key.Id}:{day}", Money.ToE10(budget), end, "plan", plan.Name, start)
+            lines.Add(new Line(Measure.Money, Source.Budget, CounterKeys.Join(day, "plan-budget", plan.Name, key.Id), Money.ToE10(budget), end, "plan", plan.Name, start)
             {
                 Spec = new BudgetSpec("day", null, budget, plan.TimeZone),
             });
@@ -523,7 +530,7 @@ public sealed class Governor(
 
         if (plan.DailyRequests is { } requests)
         {
-            lines.Add(new Line(Measure.Requests, Source.DailyCap, $"plan-requests:{plan.Name}:{key.Id}:{day}", requests, end, "plan", plan.Name, start));
+            lines.Add(new Line(Measure.Requests, Source.DailyCap, CounterKeys.Join(day, "plan-requests", plan.Name, key.Id), requests, end, "plan", plan.Name, start));
         }
 
         if (plan.ModelDailyRequests.TryGetValue(model, out var modelRequests))
@@ -533,7 +540,7 @@ public sealed class Governor(
     }
 
     private static string PlanModelKey(Plan plan, VirtualKey key, string model, DateTimeOffset start) =>
-        $"plan-model-requests:{plan.Name}:{key.Id}:{model}:{start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+        CounterKeys.Join(start.ToUnixTimeSeconds(), "plan-model-requests", plan.Name, key.Id, model);
 
     /// <summary>A soft-only budget reserves against no limit: its counter still tracks spend for threshold alerts.</summary>
     private static void AddBudget(List<Line> lines, string scope, string subject, BudgetSpec spec, DateTimeOffset now)
@@ -543,10 +550,10 @@ public sealed class Governor(
     }
 
     private static string BudgetKey(string scope, string subject, BudgetSpec spec, DateTimeOffset start) =>
-        $"budget:{scope}:{subject}:{spec.Period}:{start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+        CounterKeys.Join(start.ToUnixTimeSeconds(), "budget", scope, subject, spec.Period);
 
     private static string QuotaKey(QuotaRule rule, string consumer, DateTimeOffset start) =>
-        $"quota:{rule.Id}:{consumer}:{start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+        CounterKeys.Join(start.ToUnixTimeSeconds(), "quota", rule.Id, consumer);
 
     private static GatewayError Refusal(Line line, TimeSpan retryAfter)
     {

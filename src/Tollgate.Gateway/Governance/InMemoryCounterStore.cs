@@ -40,8 +40,9 @@ public sealed class InMemoryCounterStore : ICounterStore
                 }
             }
 
-            foreach (var c in charges)
+            for (var i = 0; i < charges.Count; i++)
             {
+                var c = charges[i];
                 if (c.Kind == CounterKind.Total)
                 {
                     Add(c.Key, c.Amount, c.ExpiresAt);

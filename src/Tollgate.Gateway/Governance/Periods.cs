@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Tollgate.Gateway.Governance;
 
 /// <summary>
@@ -10,17 +12,20 @@ public static class Periods
 
     public static bool IsValid(string? period, bool allowTotal) => period is "day" or "week" or "month" || (allowTotal && period == "total");
 
-    public static TimeZoneInfo? FindZone(string? id)
+    // FindSystemTimeZoneById takes a global lock and stats the zone file on every call; zones do not change while we run.
+    private static readonly ConcurrentDictionary<string, TimeZoneInfo?> Zones = new(StringComparer.Ordinal);
+
+    public static TimeZoneInfo? FindZone(string? id) => Zones.GetOrAdd(id ?? "UTC", static id =>
     {
         try
         {
-            return TimeZoneInfo.FindSystemTimeZoneById(id ?? "UTC");
+            return TimeZoneInfo.FindSystemTimeZoneById(id);
         }
         catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
         {
             return null;
         }
-    }
+    });
 
     /// <summary>The period containing <paramref name="now"/>: [start, end). "total" never ends.</summary>
     public static (DateTimeOffset Start, DateTimeOffset End) Current(string period, TimeZoneInfo zone, DateTimeOffset now)

@@ -29,7 +29,9 @@ public static partial class TollgateApp
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = null; // enforced by the pipeline, in the API's own error shape
         });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+            // Hosting starts an Activity per request whenever this category can log at all; we never want its request logs.
+            .AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.ConfigureHttpJsonOptions(o => StoreJson.Configure(o.SerializerOptions));
         builder.Services.AddTollgate(settings);
@@ -104,6 +106,8 @@ public static partial class TollgateApp
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
                 EnableMultipleHttp2Connections = true,
                 MaxConnectionsPerServer = int.MaxValue,
+                // No trace context to providers and no per-call Activity: Tollgate's own telemetry describes the call.
+                ActivityHeadersPropagator = null,
             })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();

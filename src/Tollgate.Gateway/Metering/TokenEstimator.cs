@@ -13,42 +13,41 @@ public static class TokenEstimator
 {
     private static readonly Lazy<Tokenizer> Tokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
 
-    /// <summary>Counts the tokens of every string value in a JSON document (property names excluded).</summary>
+    /// <summary>
+    /// Counts the tokens of every string value in a JSON document (property names excluded), joined by spaces and
+    /// tokenized in one pass. o200k folds a leading space into the next word's token, so the count stays that of the
+    /// strings counted one by one (or a token more where a string starts with punctuation), for a fraction of the work.
+    /// </summary>
     public static long CountJsonStrings(ReadOnlySpan<byte> json)
     {
-        long total = 0;
+        // Unescaped text never has more UTF-16 chars than its UTF-8 bytes, and each separator replaces a closing quote.
+        var chars = ArrayPool<char>.Shared.Rent(Math.Max(json.Length, 16));
+        var length = 0;
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
-        var chars = ArrayPool<char>.Shared.Rent(4096);
         try
         {
             while (reader.Read())
             {
-                if (reader.TokenType != JsonTokenType.String)
+                if (reader.TokenType == JsonTokenType.String)
                 {
-                    continue;
+                    length += reader.CopyString(chars.AsSpan(length));
+                    chars[length++] = ' ';
                 }
-
-                var needed = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
-                if (needed > chars.Length)
-                {
-                    ArrayPool<char>.Shared.Return(chars);
-                    chars = ArrayPool<char>.Shared.Rent(needed);
-                }
-
-                var written = reader.CopyString(chars);
-                total += Tokenizer.Value.CountTokens(chars.AsSpan(0, written));
             }
         }
         catch (JsonException)
         {
             // A body that is not JSON (it was validated on the way in, so this is a truncated response): count what was read.
         }
+
+        try
+        {
+            return length == 0 ? 0 : Tokenizer.Value.CountTokens(chars.AsSpan(0, length));
+        }
         finally
         {
             ArrayPool<char>.Shared.Return(chars);
         }
-
-        return total;
     }
 
     /// <summary>Counts the tokens of UTF-8 text.</summary>

@@ -91,7 +91,7 @@ public sealed partial class ProxyPipeline(
 
             var upstreamModel = request.Model[(slash + 1)..];
             var outputCap = adapter.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
-            var (lease, refusal) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, () => TokenEstimator.CountJsonStrings(body.Span), outputCap);
+            var (lease, refusal) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap);
             if (lease is null)
             {
                 await ErrorWriter.WriteAsync(context, adapter.Shape, refusal!);

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using Tollgate.Gateway.Ledger;
 
 namespace Tollgate.Gateway.Storage;
@@ -49,41 +50,64 @@ public sealed class SqliteDatabase : Database
         command.ExecuteNonQuery();
     }
 
-    /// <summary>A prepared INSERT reused for every record; one transaction per batch.</summary>
+    /// <summary>
+    /// A prepared INSERT reused for every record, one transaction per batch. It binds through the raw SQLite API:
+    /// <see cref="SqliteCommand"/> allocates a binder and a UTF-8 copy per parameter per row, which at ledger rates
+    /// was a fifth of everything the gateway allocated.
+    /// </summary>
     private sealed class Sink : ILedgerSink
     {
         private readonly SqliteConnection _connection;
-        private readonly SqliteCommand _insert;
+        private readonly sqlite3_stmt _insert;
 
         public Sink(SqliteConnection connection)
         {
             _connection = connection;
-            _insert = connection.CreateCommand();
-            _insert.CommandText = $"INSERT INTO usage ({string.Join(", ", UsageColumns)}) VALUES ({string.Join(", ", UsageColumns.Select((_, i) => "@p" + i))}) ON CONFLICT (id) DO NOTHING";
-            for (var i = 0; i < UsageColumns.Length; i++)
-            {
-                _insert.Parameters.Add(new SqliteParameter("@p" + i, null));
-            }
-
-            _insert.Prepare();
+            var sql = $"INSERT INTO usage ({string.Join(", ", UsageColumns)}) VALUES ({string.Join(", ", UsageColumns.Select(_ => "?"))}) ON CONFLICT (id) DO NOTHING";
+            Check(raw.sqlite3_prepare_v2(connection.Handle, sql, out _insert));
         }
 
         public void Write(IReadOnlyList<UsageRecord> batch)
         {
             using var transaction = _connection.BeginTransaction();
-            _insert.Transaction = transaction;
             foreach (var record in batch)
             {
                 var values = UsageValues(record);
-                for (var i = 0; i < values.Length; i++)
+                try
                 {
-                    _insert.Parameters[i].Value = values[i] ?? DBNull.Value;
-                }
+                    for (var i = 0; i < values.Length; i++)
+                    {
+                        Check(values[i] switch
+                        {
+                            null => raw.sqlite3_bind_null(_insert, i + 1),
+                            string text => raw.sqlite3_bind_text16(_insert, i + 1, text.AsSpan()),
+                            long number => raw.sqlite3_bind_int64(_insert, i + 1, number),
+                            double real => raw.sqlite3_bind_double(_insert, i + 1, real),
+                            var other => throw new InvalidOperationException($"No SQLite binding for {other.GetType().Name}."),
+                        });
+                    }
 
-                _insert.ExecuteNonQuery();
+                    var done = raw.sqlite3_step(_insert);
+                    if (done != raw.SQLITE_DONE)
+                    {
+                        Check(done);
+                    }
+                }
+                finally
+                {
+                    raw.sqlite3_reset(_insert);
+                }
             }
 
             transaction.Commit();
+        }
+
+        private void Check(int rc)
+        {
+            if (rc != raw.SQLITE_OK)
+            {
+                throw new SqliteException(raw.sqlite3_errmsg(_connection.Handle).utf8_to_string(), rc);
+            }
         }
 
         public void Dispose()
@@ -92,5 +116,4 @@ public sealed class SqliteDatabase : Database
             _connection.Dispose();
         }
     }
-
 }
