@@ -131,7 +131,7 @@ if [ -n "${result[tollgate|$top]:-}" ]; then
   added50=$(( $(field "tollgate|$top" p50) - $(field "direct|$top" p50) )); added99=$(( $(field "tollgate|$top" p99) - $(field "direct|$top" p99) ))
 fi
 ratio=$(awk -v a="$(field 'tollgate|max' rps)" -v b="$(field 'direct|max' rps)" 'BEGIN{printf "%.0f", 100*a/b}')
-ledger_us=$(awk -F'|' '/SqliteLedgerWrite/ {gsub(/[ ,]/, "", $3); sub(/us$/, "", $3); print $3}' "$micro" 2>/dev/null | head -1)
+ledger_us=$(awk -F'|' '/^\| SqliteLedgerWrite/ {gsub(/[ ,]/, "", $3); sub(/us$/, "", $3); print $3}' "$micro" 2>/dev/null | head -1)
 goal() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(awk -v ok="$4" 'BEGIN{print ok ? "met" : "**not met**"}')"; }
 echo
 echo "| goal (issue 5) | target | this run | |"

@@ -13,18 +13,12 @@ public sealed class LedgerSpool(string path)
 {
     private readonly Lock _lock = new();
 
+    // Only this process writes the spool: the file is looked at once, then its state is known without a stat per batch.
+    private volatile bool _hasRecords = File.Exists(path) && new FileInfo(path).Length > 0;
+
     public string Path { get; } = path;
 
-    public bool HasRecords
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return File.Exists(Path) && new FileInfo(Path).Length > 0;
-            }
-        }
-    }
+    public bool HasRecords => _hasRecords;
 
     public void Append(IReadOnlyList<UsageRecord> batch)
     {
@@ -39,6 +33,7 @@ public sealed class LedgerSpool(string path)
             using var file = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
             file.Write(Encoding.UTF8.GetBytes(text.ToString()));
             file.Flush(flushToDisk: true);
+            _hasRecords = true;
         }
     }
 
@@ -59,6 +54,7 @@ public sealed class LedgerSpool(string path)
             }
 
             File.Delete(Path);
+            _hasRecords = false;
             return records.Count;
         }
     }

@@ -37,6 +37,19 @@ public sealed partial class LedgerWriter : BackgroundService
 
     public long Written => Interlocked.Read(ref _written);
 
+    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(5);
+
+    private bool FlushWanted
+    {
+        get
+        {
+            lock (_waitersLock)
+            {
+                return _waiters.Count > 0;
+            }
+        }
+    }
+
     public ValueTask EnqueueAsync(UsageRecord record)
     {
         Interlocked.Increment(ref _enqueued);
@@ -75,6 +88,13 @@ public sealed partial class LedgerWriter : BackgroundService
         // Not stoppingToken: on shutdown the channel is completed and drained, so nothing already accepted is lost.
         while (await WaitOrReplayAsync(reader, sink))
         {
+            // At low rates every record would be a transaction (and its WAL writes and locks) of its own; a short
+            // linger lets a batch form. A report waiting for the ledger does not wait for it.
+            if (reader.Count < _batchSize && !FlushWanted)
+            {
+                await Task.Delay(Linger, CancellationToken.None);
+            }
+
             while (batch.Count < _batchSize && reader.TryRead(out var record))
             {
                 batch.Add(record);
