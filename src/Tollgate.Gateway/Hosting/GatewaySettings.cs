@@ -62,6 +62,9 @@ public sealed class GatewaySettings
     /// <summary>Output tokens reserved for a call that sets no max tokens (the overshoot bound depends on it).</summary>
     public long DefaultOutputCap { get; set; } = 4_096;
 
+    /// <summary>Put the caller's user id on spans as <c>enduser.id</c> (off by default: it identifies a person).</summary>
+    public bool TelemetryEndUser { get; set; }
+
     /// <summary>Reads settings from the environment and the command line; returns the arguments left for ASP.NET Core.</summary>
     public static GatewaySettings Load(string[] args, Func<string, string?> env, out string[] remainingArgs)
     {
@@ -79,6 +82,7 @@ public sealed class GatewaySettings
         s.HardLimitsFailClosed = Bool(env("TOLLGATE_HARD_LIMITS_FAIL_CLOSED"), "TOLLGATE_HARD_LIMITS_FAIL_CLOSED") ?? s.HardLimitsFailClosed;
         s.CircuitCooldownSeconds = (int?)Long(env("TOLLGATE_CIRCUIT_COOLDOWN_SECONDS"), "TOLLGATE_CIRCUIT_COOLDOWN_SECONDS") ?? s.CircuitCooldownSeconds;
         s.DefaultOutputCap = Long(env("TOLLGATE_DEFAULT_OUTPUT_CAP"), "TOLLGATE_DEFAULT_OUTPUT_CAP") ?? s.DefaultOutputCap;
+        s.TelemetryEndUser = Bool(env("TOLLGATE_OTEL_ENDUSER"), "TOLLGATE_OTEL_ENDUSER") ?? s.TelemetryEndUser;
         s.UpstreamTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_TIMEOUT_SECONDS") ?? s.UpstreamTimeoutSeconds;
         if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)
         {

@@ -6,6 +6,7 @@ using Tollgate.Gateway.Pricing;
 using Tollgate.Gateway.Providers;
 using Tollgate.Gateway.Proxy;
 using Tollgate.Gateway.Storage;
+using Tollgate.Gateway.Telemetry;
 using Tollgate.MockProvider;
 
 namespace Tollgate.Gateway.Hosting;
@@ -35,12 +36,14 @@ public static partial class TollgateApp
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.ConfigureHttpJsonOptions(o => StoreJson.Configure(o.SerializerOptions));
         builder.Services.AddTollgate(settings);
+        builder.Services.AddTollgateTelemetry(builder.Configuration);
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
         await InitializeAsync(app, settings);
         app.Use(CatchUnexpectedAsync);
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapProxy();
         app.MapAdmin();
         return app;

@@ -31,6 +31,9 @@ public abstract class UsageMeter : IDisposable
 
     public string? ResponseId { get; protected set; }
 
+    /// <summary>Why generation stopped (<c>stop</c>, <c>length</c>, <c>end_turn</c>, <c>completed</c>, …), as the provider said it; for telemetry.</summary>
+    public string? FinishReason { get; protected set; }
+
     /// <summary>Set when the provider signalled an error inside an otherwise successful response (an SSE error event).</summary>
     public string? StreamError { get; protected set; }
 

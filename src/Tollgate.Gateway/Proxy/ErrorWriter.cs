@@ -19,6 +19,11 @@ public static class ErrorWriter
             return Task.CompletedTask;
         }
 
+        if (!error.Code.StartsWith("upstream_", StringComparison.Ordinal))
+        {
+            Telemetry.GatewayTelemetry.Rejected(error.Code);
+        }
+
         response.StatusCode = error.Status;
         response.Headers[ErrorCodeHeader] = error.Code;
         if (error.RetryAfterSeconds is { } retryAfter)

@@ -27,6 +27,7 @@ public sealed partial class ProxyPipeline(
     ConfigSync sync,
     IHttpClientFactory httpClients,
     GatewaySettings settings,
+    Telemetry.GatewayTelemetry telemetry,
     TimeProvider time,
     ILogger<ProxyPipeline> log)
 {
@@ -292,6 +293,7 @@ public sealed partial class ProxyPipeline(
             Settle(record, meter, requestBody, provider, started);
             await lease.SettleAsync(record);
             await ledger.EnqueueAsync(record);
+            telemetry.Record(record, provider, meter.FinishReason, context.Request.Headers);
         }
     }
 

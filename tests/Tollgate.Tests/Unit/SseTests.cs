@@ -68,6 +68,26 @@ public sealed class SseTests
         Assert.False(estimated);
         Assert.Equal(new TokenUsage(115, 100, 5, 42, 0), usage);
         Assert.Equal("claude-sonnet-4-5", meter.ServedModel);
+        Assert.Equal("end_turn", meter.FinishReason);
+    }
+
+    [Theory]
+    [InlineData("openai", "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"hi\"},\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}", "length")]
+    [InlineData("openai", "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"{\\\"finish_reason\\\":1}\",\"tool_calls\":[{\"function\":{\"finish_reason\":\"no\"}}]},\"finish_reason\":\"tool_calls\"}]}", "tool_calls")]
+    [InlineData("anthropic", "{\"id\":\"msg_1\",\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\"stop_reason\":\"max_tokens\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}", "max_tokens")]
+    [InlineData("responses", "{\"id\":\"resp_1\",\"status\":\"incomplete\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}", "incomplete")]
+    public void Meters_keep_the_finish_reason_for_telemetry(string api, string body, string expected)
+    {
+        using UsageMeter meter = api switch
+        {
+            "openai" => new OpenAiMeter(false),
+            "anthropic" => new AnthropicMeter(),
+            _ => new ResponsesMeter(),
+        };
+
+        meter.ReadResponse(System.Text.Encoding.UTF8.GetBytes(body));
+
+        Assert.Equal(expected, meter.FinishReason);
     }
 
     [Fact]

@@ -75,6 +75,10 @@ public sealed class AnthropicMeter : UsageMeter
             {
                 ResponseId = ReadString(ref reader);
             }
+            else if (reader.ValueTextEquals("stop_reason"u8))
+            {
+                FinishReason = ReadString(ref reader) ?? FinishReason; // a whole message; null in message_start
+            }
             else if (reader.ValueTextEquals("delta"u8) || reader.ValueTextEquals("content"u8))
             {
                 ReadText(ref reader);
@@ -140,6 +144,10 @@ public sealed class AnthropicMeter : UsageMeter
             {
                 reader.Read();
                 AppendOutputText(ref reader);
+            }
+            else if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("stop_reason"u8))
+            {
+                FinishReason = ReadString(ref reader) ?? FinishReason; // message_delta
             }
         }
     }

@@ -115,6 +115,10 @@ public sealed class OpenAiMeter(bool usageWasInjected) : UsageMeter
                     reader.Skip();
                 }
             }
+            else if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 2 && reader.ValueTextEquals("finish_reason"u8))
+            {
+                FinishReason = ReadString(ref reader) ?? FinishReason; // null until the choice's last chunk
+            }
         }
 
         return count;

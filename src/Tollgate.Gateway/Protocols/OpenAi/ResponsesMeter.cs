@@ -96,6 +96,7 @@ public sealed class ResponsesMeter : UsageMeter
             else if (reader.ValueTextEquals("status"u8))
             {
                 var status = ReadString(ref reader);
+                FinishReason = status is "in_progress" or "queued" ? FinishReason : status;
                 if (status is "failed" or "incomplete")
                 {
                     StreamError = "response_" + status;
