@@ -14,6 +14,7 @@ using Tollgate.Gateway.Protocols;
 using Tollgate.Gateway.Providers;
 using Tollgate.Gateway.Proxy;
 using Tollgate.Gateway.Storage;
+using Tollgate.Gateway.Telemetry;
 
 namespace Tollgate.Benchmarks;
 
@@ -37,6 +38,8 @@ public class HotPathBenchmarks
     private Attribution _attribution;
     private KeyService _keys = null!;
     private Governor _governor = null!;
+    private GatewayTelemetry _telemetry = null!;
+    private readonly Microsoft.AspNetCore.Http.HeaderDictionary _noHeaders = [];
     private LedgerWriter _ledger = null!;
     private ILedgerSink _sink = null!;
     private byte[] _stream = null!;
@@ -75,6 +78,7 @@ public class HotPathBenchmarks
         var services = _app.Services;
         _keys = services.GetRequiredService<KeyService>();
         _governor = services.GetRequiredService<Governor>();
+        _telemetry = services.GetRequiredService<GatewayTelemetry>();
         var settings = services.GetRequiredService<GatewaySettings>();
         _ledger = new LedgerWriter(new DiscardingLedger(services.GetRequiredService<Database>()), settings, NullLogger<LedgerWriter>.Instance);
         await _ledger.StartAsync(CancellationToken.None);
@@ -134,6 +138,10 @@ public class HotPathBenchmarks
         var (lease, _) = await _governor.ReserveAsync(_key, _attribution, _provider, "mock/echo", "echo", ChatBody, 16);
         await lease!.SettleAsync(_settled);
     }
+
+    /// <summary>The metrics of one settled call (OpenTelemetry histograms and counters feeding /metrics; no span listener).</summary>
+    [Benchmark]
+    public void TelemetryRecord() => _telemetry.Record(_settled, _provider, "stop", _noHeaders);
 
     /// <summary>Relays a 64-chunk chat completion stream (plus the usage chunk) and extracts its usage.</summary>
     [Benchmark]
