@@ -45,6 +45,7 @@ public static class AdminEndpoints
 
         admin.MapGet("/usage", UsageAsync);
         admin.MapGet("/reports/chargeback", Reports.ChargebackEndpoint.HandleAsync);
+        admin.MapGet("/export/focus", Reports.FocusExport.HandleAsync);
         admin.MapGovernance();
 
         admin.MapPost("/webhooks", CreateWebhookAsync);
@@ -84,7 +85,7 @@ public static class AdminEndpoints
     private sealed record WebhookRequest(string? Url, string[]? Events, string? Secret);
 
     /// <summary>The <c>from</c>/<c>to</c> query (ISO-8601; default: everything until now).</summary>
-    private static (DateTimeOffset From, DateTimeOffset To, IResult? Error) TimeRange(HttpRequest http, TimeProvider time)
+    internal static (DateTimeOffset From, DateTimeOffset To, IResult? Error) TimeRange(HttpRequest http, TimeProvider time)
     {
         var from = DateTimeOffset.UnixEpoch;
         var to = time.GetUtcNow().AddSeconds(1);
