@@ -44,7 +44,8 @@ public static class AdminEndpoints
         });
 
         admin.MapGet("/usage", UsageAsync);
-        admin.MapGet("/reports/chargeback", Reports.ChargebackEndpoint.HandleAsync);
+        admin.MapGet("/reports/chargeback", Reports.ReportEndpoints.HandleAsync);
+        admin.MapGet("/reports/unit-economics", Reports.ReportEndpoints.UnitEconomicsAsync);
         admin.MapGet("/export/focus", Reports.FocusExport.HandleAsync);
         admin.MapGovernance();
 

@@ -8,4 +8,7 @@ public static class Money
     public static long ToE10(decimal amount) => (long)decimal.Round(amount * Scale, 0, MidpointRounding.ToEven);
 
     public static decimal FromE10(long units) => units / Scale;
+
+    /// <summary>The same value without trailing zeros (<c>1.400000</c> → <c>1.4</c>), for reports and exports.</summary>
+    public static decimal Trim(decimal value) => value / 1.000000000000000000000000000000000m;
 }

@@ -42,7 +42,8 @@ public sealed class UsageQuery(Database db, LedgerWriter ledger)
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {selected} COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(cache_write_tokens), 0),
-                   COALESCE(SUM(output_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_e10), 0)
+                   COALESCE(SUM(output_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_e10), 0),
+                   COALESCE(SUM(cache_savings_e10), 0), COALESCE(SUM(routing_savings_e10), 0)
             FROM usage WHERE ts >= @from AND ts < @to{grouping}
             """;
         Database.AddParameters(command, ("@from", from.ToUnixTimeMilliseconds()));
@@ -72,6 +73,8 @@ public sealed class UsageQuery(Database db, LedgerWriter ledger)
             row["output_tokens"] = At(n + 4);
             row["reasoning_tokens"] = At(n + 5);
             row["cost"] = Money.FromE10(At(n + 6));
+            row["cache_savings"] = Money.FromE10(At(n + 7));
+            row["routing_savings"] = Money.FromE10(At(n + 8));
             rows.Add(row);
         }
 

@@ -52,6 +52,15 @@ public sealed class UsageRecord
     /// <summary>Null on success; otherwise <c>client_cancelled</c>, <c>upstream_timeout</c>, <c>upstream_connect</c>, <c>upstream_&lt;status&gt;</c>, <c>stream_error</c>, ...</summary>
     public string? ErrorClass { get; set; }
 
+    /// <summary>
+    /// What the response cache saved on this call: the price of the provider call it answered instead of. Zero until the
+    /// response cache lands; reports already sum it.
+    /// </summary>
+    public decimal CacheSavings { get; set; }
+
+    /// <summary>What model routing saved: the price of the requested model minus that of the one served. Zero until routing lands.</summary>
+    public decimal RoutingSavings { get; set; }
+
     /// <summary>True when some token figure is a tokenizer estimate because the provider reported none.</summary>
     public bool Estimated { get; set; }
 }

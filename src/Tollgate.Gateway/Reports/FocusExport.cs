@@ -209,14 +209,11 @@ public static class FocusExport
     {
         null => "",
         DateTimeOffset time => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-        decimal number => Plain(number),
+        decimal number => Money.Trim(number).ToString(CultureInfo.InvariantCulture),
         string text when text.AsSpan().IndexOfAny(",\"\r\n") >= 0 => "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"",
         string text => text,
         _ => throw new InvalidOperationException($"No FOCUS form for {value.GetType().Name}."),
     };
-
-    /// <summary>A decimal without trailing zeros or exponent.</summary>
-    private static string Plain(decimal value) => (value / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
 
     private static async Task WriteParquetAsync(Stream body, IEnumerable<FocusRow> rows, CancellationToken cancel)
     {

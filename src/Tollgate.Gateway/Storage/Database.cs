@@ -24,6 +24,16 @@ public abstract class Database
     /// <summary>Writes one batch of usage records in one transaction; a record already present (same id) is skipped.</summary>
     public abstract ILedgerSink OpenLedgerSink();
 
+    /// <summary>
+    /// Ledger columns added after the first schema, in the order they were added: each engine's <see cref="Migrate"/>
+    /// adds the ones an existing database lacks. <c>{I}</c> is the engine's 64-bit integer type.
+    /// </summary>
+    protected static readonly (string Name, string Definition)[] AddedUsageColumns =
+    [
+        ("cache_savings_e10", "{I} NOT NULL DEFAULT 0"),
+        ("routing_savings_e10", "{I} NOT NULL DEFAULT 0"),
+    ];
+
     /// <summary>The schema, written once; engines differ only in the names of their 64-bit integer and floating types.</summary>
     protected static string Schema(string wholeNumber, string fraction) => SchemaTemplate.Replace("{I}", wholeNumber, StringComparison.Ordinal).Replace("{R}", fraction, StringComparison.Ordinal);
 
@@ -172,6 +182,7 @@ public abstract class Database
         "id", "ts", "key_id", "\"user\"", "team", "project", "cost_center", "customer", "feature", "environment", "agent", "session",
         "operation", "provider", "requested_model", "served_model", "stream", "input_tokens", "cached_tokens", "cache_write_tokens",
         "output_tokens", "reasoning_tokens", "cost_e10", "currency", "latency_ms", "ttft_ms", "status", "error_class", "estimated", "response_id",
+        "cache_savings_e10", "routing_savings_e10",
     ];
 
     /// <summary>A record's values in <see cref="UsageColumns"/> order.</summary>
@@ -183,6 +194,7 @@ public abstract class Database
             r.Id, r.Timestamp.ToUnixTimeMilliseconds(), r.KeyId, a.User, a.Team, a.Project, a.CostCenter, a.Customer, a.Feature, a.Environment, a.Agent, a.Session,
             r.Operation, r.Provider, r.RequestedModel, r.ServedModel, r.Stream ? 1L : 0L, r.InputTokens, r.CachedTokens, r.CacheWriteTokens,
             r.OutputTokens, r.ReasoningTokens, Money.ToE10(r.Cost), r.Currency, r.LatencyMs, r.TimeToFirstTokenMs, (long)r.Status, r.ErrorClass, r.Estimated ? 1L : 0L, r.ResponseId,
+            Money.ToE10(r.CacheSavings), Money.ToE10(r.RoutingSavings),
         ];
     }
 }

@@ -26,7 +26,8 @@ public sealed class PostgresDatabase(string connectionString) : Database, IDispo
     {
         using var connection = _source.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT pg_advisory_lock(727274); " + Schema("BIGINT", "DOUBLE PRECISION") + " SELECT pg_advisory_unlock(727274);";
+        var added = string.Concat(AddedUsageColumns.Select(c => $"ALTER TABLE usage ADD COLUMN IF NOT EXISTS {c.Name} {c.Definition.Replace("{I}", "BIGINT", StringComparison.Ordinal)}; "));
+        command.CommandText = "SELECT pg_advisory_lock(727274); " + Schema("BIGINT", "DOUBLE PRECISION") + added + " SELECT pg_advisory_unlock(727274);";
         command.ExecuteNonQuery();
     }
 
@@ -38,6 +39,7 @@ public sealed class PostgresDatabase(string connectionString) : Database, IDispo
         NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text,
         NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint,
         NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Double, NpgsqlDbType.Double, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text,
+        NpgsqlDbType.Bigint, NpgsqlDbType.Bigint,
     ];
 
     private sealed class Sink(NpgsqlDataSource source) : ILedgerSink

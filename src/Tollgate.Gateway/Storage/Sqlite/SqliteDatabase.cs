@@ -48,6 +48,23 @@ public sealed class SqliteDatabase : Database
         using var command = connection.CreateCommand();
         command.CommandText = Schema("INTEGER", "REAL");
         command.ExecuteNonQuery();
+
+        // SQLite has no ADD COLUMN IF NOT EXISTS: ask which columns the ledger has.
+        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        command.CommandText = "SELECT name FROM pragma_table_info('usage')";
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                present.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var (name, definition) in AddedUsageColumns.Where(c => !present.Contains(c.Name)))
+        {
+            command.CommandText = $"ALTER TABLE usage ADD COLUMN {name} {definition.Replace("{I}", "INTEGER", StringComparison.Ordinal)}";
+            command.ExecuteNonQuery();
+        }
     }
 
     /// <summary>
