@@ -1,0 +1,318 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Tollgate.Cli;
+
+// tollgate: the admin API from a terminal. Every command talks HTTP to a running gateway (--url, --key or
+// TOLLGATE_URL, TOLLGATE_ADMIN_KEY); --json prints the API's own JSON instead of a table.
+var url = new Option<string>("--url")
+{
+    Description = "Gateway base URL (default: $TOLLGATE_URL or http://127.0.0.1:8080)",
+    Recursive = true,
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TOLLGATE_URL") ?? "http://127.0.0.1:8080",
+};
+var key = new Option<string?>("--key")
+{
+    Description = "Admin key (default: $TOLLGATE_ADMIN_KEY, then $TOLLGATE_MASTER_KEY)",
+    Recursive = true,
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TOLLGATE_ADMIN_KEY") ?? Environment.GetEnvironmentVariable("TOLLGATE_MASTER_KEY"),
+};
+var json = new Option<bool>("--json") { Description = "Print the admin API's JSON instead of a table", Recursive = true };
+var root = new RootCommand("Tollgate admin CLI: keys, quota rules, budgets, usage and chargeback reports, FOCUS export.") { url, key, json };
+
+Command Cmd(string name, string description, params Symbol[] symbols)
+{
+    var command = new Command(name, description);
+    foreach (var symbol in symbols)
+    {
+        switch (symbol)
+        {
+            case Option option: command.Options.Add(option); break;
+            case Argument argument: command.Arguments.Add(argument); break;
+            case Command sub: command.Subcommands.Add(sub); break;
+        }
+    }
+
+    return command;
+}
+
+// Runs one command: a client for --url/--key, errors as a message and an exit code (1: the API said no, 2: unreachable).
+void Act(Command command, Func<ParseResult, AdminClient, CancellationToken, Task> body) => command.SetAction(async (result, cancel) =>
+{
+    using var client = new AdminClient(result.GetValue(url)!, result.GetValue(key));
+    try
+    {
+        await body(result, client, cancel);
+        return 0;
+    }
+    catch (AdminException e)
+    {
+        Console.Error.WriteLine($"error: {e.Code}: {e.Message}");
+        return 1;
+    }
+    catch (HttpRequestException e)
+    {
+        Console.Error.WriteLine($"error: cannot reach the gateway at {result.GetValue(url)}: {e.Message}");
+        return 2;
+    }
+});
+
+// Prints the API's JSON (--json) or a table of the given columns.
+void Show(ParseResult result, JsonNode? node, params (string Header, Func<JsonNode, string?> Cell)[] columns)
+{
+    if (result.GetValue(json) || node is null)
+    {
+        Console.WriteLine(node?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "");
+        return;
+    }
+
+    var rows = node is JsonArray array ? array.OfType<JsonNode>().ToList() : [node];
+    var table = new Table().Border(TableBorder.Rounded);
+    foreach (var (header, _) in columns)
+    {
+        table.AddColumn(new TableColumn(header));
+    }
+
+    foreach (var row in rows)
+    {
+        table.AddRow(columns.Select(c => Markup.Escape(c.Cell(row) ?? "")).ToArray());
+    }
+
+    AnsiConsole.Write(table);
+}
+
+static string? S(JsonNode row, string name) => row[name] switch
+{
+    null => null,
+    JsonArray array => string.Join(", ", array.Select(v => v?.ToString())),
+    JsonObject obj => string.Join(", ", obj.Where(p => p.Value is not null).Select(p => $"{p.Key}={p.Value}")),
+    var value => value.ToString(),
+};
+
+static string Query(params (string Name, string? Value)[] parts) =>
+    string.Join('&', parts.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => p.Name + "=" + Uri.EscapeDataString(p.Value!)));
+
+// ── keys ──────────────────────────────────────────────────────────────────────────────────────────────────────────
+var keyName = new Option<string>("--name") { Description = "Key name", Required = true };
+var owner = new[] { "user", "team", "project", "cost-center", "customer", "feature" }.Select(f => new Option<string?>("--" + f) { Description = $"Owner {f}" }).ToArray();
+var keyModels = new Option<string[]>("--model") { Description = "Allowed model (repeat; default: all)" };
+var rpm = new Option<long?>("--rpm") { Description = "Requests per minute" };
+var tpm = new Option<long?>("--tpm") { Description = "Tokens per minute" };
+var budgetPeriod = new Option<string>("--budget-period") { Description = "Key budget period: day, week, month, total", DefaultValueFactory = _ => "month" };
+var budgetHard = new Option<decimal?>("--budget") { Description = "Key hard budget (rejects beyond it)" };
+var keyPlan = new Option<string?>("--plan") { Description = "Plan name" };
+var keyId = new Argument<string>("id") { Description = "Key id" };
+var keysCreate = Cmd("create", "Create a virtual key (the secret is shown once)", [keyName, .. owner, keyModels, rpm, tpm, budgetPeriod, budgetHard, keyPlan]);
+Act(keysCreate, async (r, api, cancel) =>
+{
+    var ownerFields = owner.Where(o => r.GetValue(o) is not null).ToDictionary(o => o.Name[2..].Replace('-', '_'), o => r.GetValue(o));
+    var body = new Dictionary<string, object?> { ["name"] = r.GetValue(keyName), ["owner"] = ownerFields };
+    if (r.GetValue(keyModels) is { Length: > 0 } models)
+    {
+        body["models"] = models;
+    }
+
+    if (r.GetValue(rpm) is not null || r.GetValue(tpm) is not null)
+    {
+        body["limits"] = new { rpm = r.GetValue(rpm), tpm = r.GetValue(tpm) };
+    }
+
+    if (r.GetValue(budgetHard) is { } hard)
+    {
+        body["budget"] = new { period = r.GetValue(budgetPeriod), hard };
+    }
+
+    if (r.GetValue(keyPlan) is { } plan)
+    {
+        body["plan"] = plan;
+    }
+
+    var created = await api.SendAsync(HttpMethod.Post, "/admin/keys", body, cancel);
+    Show(r, created, ("id", k => S(k, "id")), ("name", k => S(k, "name")), ("key (shown once)", k => S(k, "key")), ("owner", k => S(k, "owner")));
+});
+var keysList = Cmd("list", "List virtual keys");
+Act(keysList, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/keys", cancel),
+    ("id", k => S(k, "id")), ("name", k => S(k, "name")), ("prefix", k => S(k, "prefix")), ("owner", k => S(k, "owner")),
+    ("active", k => S(k, "active")), ("plan", k => S(k, "plan")), ("created", k => S(k, "created_at"))));
+var keysRevoke = Cmd("revoke", "Revoke a virtual key", keyId);
+Act(keysRevoke, async (r, api, cancel) => Show(r, await api.SendAsync(HttpMethod.Delete, "/admin/keys/" + Uri.EscapeDataString(r.GetValue(keyId)!), null, cancel),
+    ("id", k => S(k, "id")), ("name", k => S(k, "name")), ("active", k => S(k, "active")), ("revoked", k => S(k, "revoked_at"))));
+root.Subcommands.Add(Cmd("keys", "Virtual keys", keysCreate, keysList, keysRevoke));
+
+// ── quota rules ───────────────────────────────────────────────────────────────────────────────────────────────────
+var ruleId = new Argument<string>("id") { Description = "Quota rule id" };
+(string, Func<JsonNode, string?>)[] ruleColumns =
+[
+    ("id", q => S(q, "id")), ("name", q => S(q, "name")), ("limit tokens", q => S(q, "limit_tokens")), ("cycle", q => S(q, "cycle")),
+    ("time zone", q => S(q, "time_zone")), ("consumers", q => S(q, "consumers")), ("enabled", q => S(q, "enabled")),
+];
+Option<string?> ruleName(bool required) => new("--name") { Description = "Rule name", Required = required };
+Option<long?> ruleLimit(bool required) => new("--limit-tokens") { Description = "Tokens per cycle", Required = required };
+var cycle = new Option<string?>("--cycle") { Description = "day, week or month (natural cycles in the time zone)" };
+var zone = new Option<string?>("--time-zone") { Description = "IANA time zone of the cycle, e.g. Asia/Shanghai" };
+var consumers = new Option<string[]>("--consumer") { Description = "key:<id>, team:<name>, user:<id> or project:<id> (repeat)" };
+var createName = ruleName(true);
+var createLimit = ruleLimit(true);
+var rulesCreate = Cmd("create", "Create a quota rule", createName, createLimit, cycle, zone, consumers);
+Act(rulesCreate, async (r, api, cancel) => Show(r, await api.SendAsync(HttpMethod.Post, "/admin/quota-rules", new
+{
+    name = r.GetValue(createName),
+    limit_tokens = r.GetValue(createLimit),
+    cycle = r.GetValue(cycle) ?? "month",
+    time_zone = r.GetValue(zone) ?? "UTC",
+    consumers = r.GetValue(consumers) ?? [],
+}, cancel), ruleColumns));
+var editName = ruleName(false);
+var editLimit = ruleLimit(false);
+var rulesEdit = Cmd("edit", "Change a quota rule (only the options given)", ruleId, editName, editLimit, cycle, zone, consumers);
+Act(rulesEdit, async (r, api, cancel) =>
+{
+    var patch = new Dictionary<string, object?>();
+    void Set(string field, object? value)
+    {
+        if (value is not null && value is not string[] { Length: 0 })
+        {
+            patch[field] = value;
+        }
+    }
+
+    Set("name", r.GetValue(editName));
+    Set("limit_tokens", r.GetValue(editLimit));
+    Set("cycle", r.GetValue(cycle));
+    Set("time_zone", r.GetValue(zone));
+    Set("consumers", r.GetValue(consumers));
+    Show(r, await api.SendAsync(HttpMethod.Patch, "/admin/quota-rules/" + Uri.EscapeDataString(r.GetValue(ruleId)!), patch, cancel), ruleColumns);
+});
+var rulesList = Cmd("list", "List quota rules");
+Act(rulesList, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/quota-rules", cancel), ruleColumns));
+var ruleCommands = new List<Command> { rulesCreate, rulesList, rulesEdit };
+foreach (var (verb, description, method) in new[] { ("enable", "Enable a quota rule", HttpMethod.Post), ("disable", "Disable a quota rule", HttpMethod.Post), ("reset", "Zero the current cycle of a quota rule", HttpMethod.Post), ("delete", "Delete a quota rule", HttpMethod.Delete) })
+{
+    var command = Cmd(verb, description, ruleId);
+    Act(command, async (r, api, cancel) =>
+    {
+        var path = "/admin/quota-rules/" + Uri.EscapeDataString(r.GetValue(ruleId)!) + (verb == "delete" ? "" : "/" + verb);
+        var answer = await api.SendAsync(method, path, null, cancel);
+        if (answer is null && !r.GetValue(json))
+        {
+            AnsiConsole.MarkupLine($"[green]{verb}d[/] {Markup.Escape(r.GetValue(ruleId)!)}");
+            return;
+        }
+
+        Show(r, answer, ruleColumns);
+    });
+    ruleCommands.Add(command);
+}
+
+var rulesUsage = Cmd("usage", "Current cycle of a quota rule, per consumer", ruleId);
+Act(rulesUsage, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/quota-rules/" + Uri.EscapeDataString(r.GetValue(ruleId)!) + "/usage", cancel),
+    ("consumer", u => S(u, "consumer")), ("used", u => S(u, "used_tokens")), ("remaining", u => S(u, "remaining_tokens")), ("limit", u => S(u, "limit_tokens")),
+    ("input", u => S(u, "input_tokens")), ("output", u => S(u, "output_tokens")), ("cycle start", u => S(u, "cycle_start")), ("cycle end", u => S(u, "cycle_end"))));
+ruleCommands.Add(rulesUsage);
+root.Subcommands.Add(Cmd("quota-rules", "Token quotas on natural cycles", [.. ruleCommands]));
+
+// ── budgets ───────────────────────────────────────────────────────────────────────────────────────────────────────
+(string, Func<JsonNode, string?>)[] budgetColumns =
+[
+    ("id", b => S(b, "id")), ("scope", b => S(b, "scope")), ("subject", b => S(b, "subject")), ("period", b => S(b, "period")),
+    ("soft", b => S(b, "soft")), ("hard", b => S(b, "hard")), ("spent", b => S(b, "spent")), ("remaining", b => S(b, "remaining")),
+];
+var scope = new Option<string>("--scope") { Description = "team, project, user, cost_center or customer", Required = true };
+var subject = new Option<string>("--subject") { Description = "The team, project, … it applies to", Required = true };
+var period = new Option<string>("--period") { Description = "day, week, month or total", DefaultValueFactory = _ => "month" };
+var soft = new Option<decimal?>("--soft") { Description = "Soft limit (alerts)" };
+var hard = new Option<decimal?>("--hard") { Description = "Hard limit (rejects)" };
+var budgetId = new Argument<string>("id") { Description = "Budget id" };
+var budgetsCreate = Cmd("create", "Create a group budget", scope, subject, period, soft, hard, zone);
+Act(budgetsCreate, async (r, api, cancel) => Show(r, await api.SendAsync(HttpMethod.Post, "/admin/budgets", new
+{
+    scope = r.GetValue(scope),
+    subject = r.GetValue(subject),
+    period = r.GetValue(period),
+    soft = r.GetValue(soft),
+    hard = r.GetValue(hard),
+    time_zone = r.GetValue(zone),
+}, cancel), budgetColumns));
+var budgetsList = Cmd("list", "List group budgets with their spend this period");
+Act(budgetsList, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/budgets", cancel), budgetColumns));
+var budgetsDelete = Cmd("delete", "Delete a group budget", budgetId);
+Act(budgetsDelete, async (r, api, cancel) =>
+{
+    await api.SendAsync(HttpMethod.Delete, "/admin/budgets/" + Uri.EscapeDataString(r.GetValue(budgetId)!), null, cancel);
+    AnsiConsole.MarkupLine($"[green]deleted[/] {Markup.Escape(r.GetValue(budgetId)!)}");
+});
+root.Subcommands.Add(Cmd("budgets", "Soft and hard budgets of teams, projects, users, cost centers, customers", budgetsCreate, budgetsList, budgetsDelete));
+
+// ── reports ───────────────────────────────────────────────────────────────────────────────────────────────────────
+var from = new Option<string?>("--from") { Description = "Start (ISO 8601, inclusive)" };
+var to = new Option<string?>("--to") { Description = "End (ISO 8601, exclusive; default: now)" };
+var groupBy = new Option<string?>("--group-by") { Description = "Comma list: team, project, user, cost_center, customer, feature, model, provider, key, day, month, …" };
+(string, Func<JsonNode, string?>)[] Figures(string? groups) =>
+[
+    .. (groups ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(g => (g, (Func<JsonNode, string?>)(u => S(u, g)))),
+    ("requests", u => S(u, "requests")), ("input", u => S(u, "input_tokens")), ("cached", u => S(u, "cached_tokens")), ("output", u => S(u, "output_tokens")), ("cost", u => S(u, "cost")),
+];
+var usage = Cmd("usage", "Usage and cost from the ledger", from, to, groupBy);
+Act(usage, async (r, api, cancel) => Show(r,
+    await api.GetAsync("/admin/usage?" + Query(("from", r.GetValue(from)), ("to", r.GetValue(to)), ("group_by", r.GetValue(groupBy))), cancel),
+    Figures(r.GetValue(groupBy))));
+root.Subcommands.Add(usage);
+
+var month = new Option<string>("--month") { Description = "YYYY-MM (default: this month)", DefaultValueFactory = _ => DateTime.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture) };
+var by = new Option<string>("--by") { Description = "team, project, cost_center, user, customer or feature", DefaultValueFactory = _ => "team" };
+var csv = new Option<bool>("--csv") { Description = "Print CSV (for spreadsheets)" };
+var chargeback = Cmd("chargeback", "The monthly bill per team, project, cost center, user, customer or feature", month, by, zone, csv);
+Act(chargeback, async (r, api, cancel) =>
+{
+    var path = "/admin/reports/chargeback?" + Query(("month", r.GetValue(month)), ("by", r.GetValue(by)), ("time_zone", r.GetValue(zone)));
+    if (r.GetValue(csv))
+    {
+        Console.Write(await api.GetTextAsync(path + "&format=csv", cancel));
+        return;
+    }
+
+    var group = r.GetValue(by)!;
+    Show(r, await api.GetAsync(path, cancel), (group, b => S(b, group) ?? "(none)"), ("requests", b => S(b, "requests")), ("input", b => S(b, "input_tokens")),
+        ("cached", b => S(b, "cached_tokens")), ("output", b => S(b, "output_tokens")), ("cost", b => S(b, "cost")), ("cost/request", b => S(b, "cost_per_request")));
+});
+root.Subcommands.Add(Cmd("reports", "Finance reports", chargeback));
+
+// ── export ────────────────────────────────────────────────────────────────────────────────────────────────────────
+var format = new Option<string>("--format") { Description = "csv or parquet", DefaultValueFactory = _ => "csv" };
+format.AcceptOnlyFromAmong("csv", "parquet");
+var output = new Option<string>("--output", "-o") { Description = "File to write", Required = true };
+var focus = Cmd("focus", "FOCUS 1.2 cost and usage rows to a file", from, to, format, output);
+Act(focus, async (r, api, cancel) =>
+{
+    var path = "/admin/export/focus?" + Query(("from", r.GetValue(from)), ("to", r.GetValue(to)), ("format", r.GetValue(format)));
+    var file = r.GetValue(output)!;
+    long bytes = 0;
+    await AnsiConsole.Progress()
+        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new ElapsedTimeColumn())
+        .StartAsync(async progress =>
+        {
+            var task = progress.AddTask($"FOCUS {r.GetValue(format)} → {Markup.Escape(file)}", maxValue: 1);
+            task.IsIndeterminate = true; // streamed: the size is known only at the end
+            bytes = await api.DownloadAsync(path, file, (written, total) =>
+            {
+                task.MaxValue = total ?? Math.Max(written, 1);
+                task.Value = written;
+            }, cancel);
+            task.IsIndeterminate = false;
+            task.MaxValue = Math.Max(bytes, 1);
+            task.Value = task.MaxValue;
+        });
+    if (r.GetValue(json))
+    {
+        Console.WriteLine(new JsonObject { ["file"] = file, ["bytes"] = bytes }.ToJsonString());
+    }
+    else
+    {
+        AnsiConsole.MarkupLine($"[green]wrote[/] {bytes} bytes to {Markup.Escape(file)}");
+    }
+});
+root.Subcommands.Add(Cmd("export", "Exports of the ledger", focus));
+
+return await root.Parse(args).InvokeAsync();

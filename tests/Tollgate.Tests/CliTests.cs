@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Tollgate.Tests.Infrastructure;
+
+namespace Tollgate.Tests;
+
+/// <summary>The <c>tollgate</c> CLI, run as a process against a running gateway over HTTP, configured by environment variables.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class CliTests(GatewayHost host)
+{
+    [Fact]
+    public async Task The_CLI_manages_keys_quota_rules_and_budgets_and_reports_and_exports_through_the_admin_API()
+    {
+        var team = "cli-" + Guid.NewGuid().ToString("N")[..6];
+
+        // keys create / list
+        var created = Json(await Ok("keys", "create", "--name", "clik", "--team", team, "--rpm", "100", "--json"));
+        var keyId = created.GetProperty("id").GetString()!;
+        var secret = created.GetProperty("key").GetString()!;
+        Assert.Equal(team, created.GetProperty("owner").GetProperty("team").GetString());
+        Assert.Equal(100, created.GetProperty("limits").GetProperty("rpm").GetInt32());
+        using (var call = await host.Proxy("/v1/chat/completions", secret, GatewayHost.Chat()))
+        {
+            Assert.Equal(200, (int)call.StatusCode);
+        }
+
+        Assert.Contains(Json(await Ok("keys", "list", "--json")).EnumerateArray(), k => k.GetProperty("id").GetString() == keyId);
+        Assert.Contains("clik", await Ok("keys", "list"), StringComparison.Ordinal); // the table
+
+        // quota-rules create / edit / disable / enable / usage / reset / delete
+        var rule = Json(await Ok("quota-rules", "create", "--name", team, "--limit-tokens", "1000", "--cycle", "day", "--time-zone", "Asia/Shanghai", "--consumer", "team:" + team, "--json"));
+        var ruleId = rule.GetProperty("id").GetString()!;
+        Assert.Equal(("day", "Asia/Shanghai"), (rule.GetProperty("cycle").GetString(), rule.GetProperty("time_zone").GetString()));
+        Assert.Equal(5000, Json(await Ok("quota-rules", "edit", ruleId, "--limit-tokens", "5000", "--json")).GetProperty("limit_tokens").GetInt32());
+        Assert.False(Json(await Ok("quota-rules", "disable", ruleId, "--json")).GetProperty("enabled").GetBoolean());
+        Assert.True(Json(await Ok("quota-rules", "enable", ruleId, "--json")).GetProperty("enabled").GetBoolean());
+        var used = Json(await Ok("quota-rules", "usage", ruleId, "--json")).EnumerateArray().Single();
+        Assert.Equal(("team:" + team, 20), (used.GetProperty("consumer").GetString(), used.GetProperty("used_tokens").GetInt32())); // the call before the rule counts
+        await Ok("quota-rules", "reset", ruleId);
+        Assert.Equal(0, Json(await Ok("quota-rules", "usage", ruleId, "--json")).EnumerateArray().Single().GetProperty("used_tokens").GetInt32());
+        Assert.Contains(ruleId, await Ok("quota-rules", "list", "--json"), StringComparison.Ordinal);
+        await Ok("quota-rules", "delete", ruleId);
+        Assert.DoesNotContain(ruleId, await Ok("quota-rules", "list", "--json"), StringComparison.Ordinal);
+
+        // budgets create / list / delete
+        var budget = Json(await Ok("budgets", "create", "--scope", "team", "--subject", team, "--hard", "5", "--json"));
+        var budgetId = budget.GetProperty("id").GetString()!;
+        var listed = Json(await Ok("budgets", "list", "--json")).EnumerateArray().Single(b => b.GetProperty("id").GetString() == budgetId);
+        Assert.Equal((5m, 0.000028m), (listed.GetProperty("hard").GetDecimal(), listed.GetProperty("spent").GetDecimal()));
+        await Ok("budgets", "delete", budgetId);
+        Assert.DoesNotContain(budgetId, await Ok("budgets", "list", "--json"), StringComparison.Ordinal);
+
+        // usage and chargeback reports
+        var usage = Json(await Ok("usage", "--group-by", "team", "--json")).EnumerateArray().Single(u => u.GetProperty("team").GetString() == team);
+        Assert.Equal((1, 0.000028m), (usage.GetProperty("requests").GetInt32(), usage.GetProperty("cost").GetDecimal()));
+        Assert.Contains($"{team},1,12,0,0,8,0,0.000028,0.000028,0,0", (await Ok("reports", "chargeback", "--by", "team", "--csv")).Split('\n'));
+
+        // FOCUS export to files
+        var dir = Directory.CreateTempSubdirectory("tollgate-cli").FullName;
+        try
+        {
+            var csvFile = Path.Combine(dir, "focus.csv");
+            var parquetFile = Path.Combine(dir, "focus.parquet");
+            Assert.Contains("wrote", await Ok("export", "focus", "--format", "csv", "--output", csvFile), StringComparison.Ordinal);
+            await Ok("export", "focus", "--format", "parquet", "-o", parquetFile);
+            Assert.StartsWith("BilledCost,BillingAccountId,", await File.ReadAllTextAsync(csvFile), StringComparison.Ordinal);
+            Assert.Contains(keyId, await File.ReadAllTextAsync(csvFile), StringComparison.Ordinal);
+            var parquet = await File.ReadAllBytesAsync(parquetFile);
+            Assert.Equal("PAR1"u8.ToArray(), parquet[..4]);
+            Assert.Equal("PAR1"u8.ToArray(), parquet[^4..]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        // keys revoke: the key stops working
+        Assert.False(Json(await Ok("keys", "revoke", keyId, "--json")).GetProperty("active").GetBoolean());
+        using var refused = await host.Proxy("/v1/chat/completions", secret, GatewayHost.Chat());
+        Assert.Equal(401, (int)refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_CLI_reports_API_errors_and_an_unreachable_gateway_with_distinct_exit_codes()
+    {
+        var (missing, _, missingError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "quota-rules", "reset", "qr_missing");
+        var (forbidden, _, forbiddenError) = await Run(host.BaseUrl, "tg-not-admin", "keys", "list");
+        var (unreachable, _, unreachableError) = await Run("http://127.0.0.1:" + ProcessRunner.FreePort(), GatewayHost.MasterKey, "keys", "list");
+        var (usage, _, usageError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "budgets", "create", "--subject", "x");
+
+        Assert.Equal((1, true), (missing, missingError.Contains("not_found", StringComparison.Ordinal)));
+        Assert.Equal((1, true), (forbidden, forbiddenError.Contains("invalid_api_key", StringComparison.Ordinal)));
+        Assert.Equal((2, true), (unreachable, unreachableError.Contains("cannot reach the gateway", StringComparison.Ordinal)));
+        Assert.Equal((1, true), (usage, usageError.Contains("--scope", StringComparison.Ordinal))); // a required option
+    }
+
+    private async Task<string> Ok(params string[] args)
+    {
+        var (code, output, error) = await Run(host.BaseUrl, GatewayHost.MasterKey, args);
+        Assert.True(code == 0, $"tollgate {string.Join(' ', args)} exited {code}: {error}{output}");
+        return output;
+    }
+
+    private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
+
+    /// <summary>Runs the built CLI with TOLLGATE_URL and TOLLGATE_ADMIN_KEY set, as a user's shell would.</summary>
+    private static async Task<(int Code, string Output, string Error)> Run(string url, string key, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(ProcessRunner.BuiltAssembly("src/Tollgate.Cli", "tollgate.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["TOLLGATE_URL"] = url;
+        info.Environment["TOLLGATE_ADMIN_KEY"] = key;
+        info.Environment.Remove("TOLLGATE_MASTER_KEY");
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
