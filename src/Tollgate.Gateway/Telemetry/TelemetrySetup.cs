@@ -15,11 +15,6 @@ public static class TelemetrySetup
     public static IServiceCollection AddTollgateTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<GatewayTelemetry>();
-        if (configuration["OTEL_SDK_DISABLED"] is { } disabled && bool.TryParse(disabled, out var off) && off)
-        {
-            return services;
-        }
-
         bool Exports(string signal) => !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
             || !string.IsNullOrEmpty(configuration[$"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"]);
 
