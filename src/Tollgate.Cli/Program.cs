@@ -13,12 +13,8 @@ var url = new Option<string>("--url")
     Recursive = true,
     DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TOLLGATE_URL") ?? "http://127.0.0.1:8080",
 };
-var key = new Option<string?>("--key")
-{
-    Description = "Admin key (default: $TOLLGATE_ADMIN_KEY, then $TOLLGATE_MASTER_KEY)",
-    Recursive = true,
-    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TOLLGATE_ADMIN_KEY") ?? Environment.GetEnvironmentVariable("TOLLGATE_MASTER_KEY"),
-};
+// No DefaultValueFactory here: --help prints defaults, and this one is a secret.
+var key = new Option<string?>("--key") { Description = "Admin key (default: $TOLLGATE_ADMIN_KEY, then $TOLLGATE_MASTER_KEY)", Recursive = true };
 var json = new Option<bool>("--json") { Description = "Print the admin API's JSON instead of a table", Recursive = true };
 var root = new RootCommand("Tollgate admin CLI: keys, quota rules, budgets, usage and chargeback reports, FOCUS export.") { url, key, json };
 
@@ -41,7 +37,8 @@ Command Cmd(string name, string description, params Symbol[] symbols)
 // Runs one command: a client for --url/--key, errors as a message and an exit code (1: the API said no, 2: unreachable).
 void Act(Command command, Func<ParseResult, AdminClient, CancellationToken, Task> body) => command.SetAction(async (result, cancel) =>
 {
-    using var client = new AdminClient(result.GetValue(url)!, result.GetValue(key));
+    var secret = result.GetValue(key) ?? Environment.GetEnvironmentVariable("TOLLGATE_ADMIN_KEY") ?? Environment.GetEnvironmentVariable("TOLLGATE_MASTER_KEY");
+    using var client = new AdminClient(result.GetValue(url)!, secret);
     try
     {
         await body(result, client, cancel);

@@ -87,11 +87,13 @@ public sealed class CliTests(GatewayHost host)
         var (forbidden, _, forbiddenError) = await Run(host.BaseUrl, "tg-not-admin", "keys", "list");
         var (unreachable, _, unreachableError) = await Run("http://127.0.0.1:" + ProcessRunner.FreePort(), GatewayHost.MasterKey, "keys", "list");
         var (usage, _, usageError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "budgets", "create", "--subject", "x");
+        var (help, helpText, _) = await Run(host.BaseUrl, GatewayHost.MasterKey, "keys", "list", "--help");
 
         Assert.Equal((1, true), (missing, missingError.Contains("not_found", StringComparison.Ordinal)));
         Assert.Equal((1, true), (forbidden, forbiddenError.Contains("invalid_api_key", StringComparison.Ordinal)));
         Assert.Equal((2, true), (unreachable, unreachableError.Contains("cannot reach the gateway", StringComparison.Ordinal)));
         Assert.Equal((1, true), (usage, usageError.Contains("--scope", StringComparison.Ordinal))); // a required option
+        Assert.Equal((0, false), (help, helpText.Contains(GatewayHost.MasterKey, StringComparison.Ordinal))); // help shows no secret
     }
 
     private async Task<string> Ok(params string[] args)
