@@ -203,7 +203,7 @@ public sealed class Governor(
         var key = QuotaKey(rule, consumer, start);
         var used = await counters.GetAsync(key, now);
         return new QuotaUsage(consumer, start, end, rule.LimitTokens, used, Math.Max(0, rule.LimitTokens - used),
-            await counters.GetAsync(key + ":in", now), await counters.GetAsync(key + ":out", now), await counters.GetAsync(key + ":cached", now), used);
+            await counters.GetAsync(CounterKeys.Join(key, "in"), now), await counters.GetAsync(CounterKeys.Join(key, "out"), now), await counters.GetAsync(CounterKeys.Join(key, "cached"), now), used);
     }
 
     /// <summary>Zeroes a quota rule's current cycle for every consumer.</summary>

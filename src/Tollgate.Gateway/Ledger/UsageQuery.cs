@@ -30,9 +30,12 @@ public sealed class UsageQuery(Database db, LedgerWriter ledger)
     /// <summary>Reports read their own writes: waits for the records already handed to the writer, then runs the query.</summary>
     public async Task<IReadOnlyList<Dictionary<string, object?>>> RunAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy, CancellationToken cancellationToken)
     {
-        await ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        await CatchUpAsync(cancellationToken);
         return Run(from, to, groupBy);
     }
+
+    /// <summary>Waits (up to 30 s) until every record handed to the writer so far is in the database.</summary>
+    public Task CatchUpAsync(CancellationToken cancellationToken) => ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
 
     private IReadOnlyList<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy)
     {

@@ -61,7 +61,7 @@ public static class FocusExport
         new("x_ReasoningTokens", FocusType.Number, false, r => (decimal)r.Reasoning),
     ];
 
-    public static async Task<IResult> HandleAsync(HttpContext http, Database db, LedgerWriter ledger, TimeProvider time)
+    public static async Task<IResult> HandleAsync(HttpContext http, Database db, UsageQuery query, TimeProvider time)
     {
         var (from, to, error) = AdminEndpoints.TimeRange(http.Request, time);
         if (error is not null)
@@ -78,7 +78,7 @@ public static class FocusExport
             return AdminEndpoints.Invalid("'format' must be csv or parquet.", "format");
         }
 
-        await ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), http.RequestAborted);
+        await query.CatchUpAsync(http.RequestAborted);
         var name = $"focus-{from.UtcDateTime:yyyyMMddTHHmmss}-{to.UtcDateTime:yyyyMMddTHHmmss}.{format}";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
         http.Response.ContentType = format == "csv" ? "text/csv; charset=utf-8" : "application/vnd.apache.parquet";
@@ -210,8 +210,7 @@ public static class FocusExport
         null => "",
         DateTimeOffset time => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
         decimal number => Money.Trim(number).ToString(CultureInfo.InvariantCulture),
-        string text when text.AsSpan().IndexOfAny(",\"\r\n") >= 0 => "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"",
-        string text => text,
+        string text => ReportEndpoints.CsvField(text),
         _ => throw new InvalidOperationException($"No FOCUS form for {value.GetType().Name}."),
     };
 

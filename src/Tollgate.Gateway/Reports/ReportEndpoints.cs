@@ -113,7 +113,7 @@ public static class ReportEndpoints
         csv.AppendJoin(',', [by, .. figures]).Append('\n');
         foreach (var row in rows)
         {
-            csv.Append(Escape(row[by] as string)).Append(',');
+            csv.Append(CsvField(row[by] as string)).Append(',');
             csv.AppendJoin(',', figures.Select(name => Convert.ToString(row[name], CultureInfo.InvariantCulture))).Append('\n');
         }
 
@@ -121,6 +121,6 @@ public static class ReportEndpoints
     }
 
     /// <summary>RFC 4180: quote a value holding a comma, quote or line break; an unattributed group is empty.</summary>
-    private static string Escape(string? value) =>
+    internal static string CsvField(string? value) =>
         value is null ? "" : value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }
