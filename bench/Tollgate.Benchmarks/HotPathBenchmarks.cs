@@ -126,7 +126,7 @@ public class HotPathBenchmarks
 
     /// <summary>The tokenizer estimate of a chat request's input, taken before a governed call is forwarded.</summary>
     [Benchmark]
-    public long InputEstimate() => TokenEstimator.CountJsonStrings(ChatBody);
+    public long InputEstimate() => TokenEstimator.EstimateInput(ChatBody);
 
     /// <summary>
     /// Governance of one call: every limit of the benchmark key (RPM, TPM, key and team budgets, quota rule for key and team)
@@ -135,7 +135,7 @@ public class HotPathBenchmarks
     [Benchmark]
     public async Task ReserveAndSettle()
     {
-        var (lease, _) = await _governor.ReserveAsync(_key, _attribution, _provider, "mock/echo", "echo", ChatBody, 16);
+        var (lease, _, _) = await _governor.ReserveAsync(_key, _attribution, _provider, "mock/echo", "echo", ChatBody, 16);
         await lease!.SettleAsync(_settled);
     }
 

@@ -21,7 +21,7 @@ public sealed class CycleBoundaryTests : IAsyncLifetime
     {
         var (keyId, key) = await _host.CreateKey();
         var body = GatewayHost.Chat(extra: ",\"max_tokens\":8");
-        var reserved = Gateway.Metering.TokenEstimator.CountJsonStrings(System.Text.Encoding.UTF8.GetBytes(body)) + 8;
+        var reserved = Gateway.Metering.TokenEstimator.EstimateInput(System.Text.Encoding.UTF8.GetBytes(body)) + 8;
         // One reservation fits; after the first call settles at 20 tokens, a second reservation does not.
         await _host.AdminJson(HttpMethod.Post, "/admin/quota-rules", new { name = "one-call-a-day", limit_tokens = reserved + 10, cycle = "day", consumers = new[] { "key:" + keyId } });
 

@@ -44,7 +44,7 @@ public sealed class DstCycleBoundaryTests
         await host.InitializeAsync();
         var (keyId, key) = await host.CreateKey();
         // One reservation fits; after the first call settles at 20 tokens, a second does not.
-        var reserved = Gateway.Metering.TokenEstimator.CountJsonStrings(System.Text.Encoding.UTF8.GetBytes(Capped)) + 8;
+        var reserved = Gateway.Metering.TokenEstimator.EstimateInput(System.Text.Encoding.UTF8.GetBytes(Capped)) + 8;
         await host.AdminJson(HttpMethod.Post, "/admin/quota-rules", new { name = "daily", limit_tokens = reserved + 10, cycle = "day", time_zone = "UTC", consumers = new[] { "key:" + keyId } });
 
         async Task<int> Call()

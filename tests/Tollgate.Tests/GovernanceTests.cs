@@ -13,7 +13,7 @@ public abstract class GovernanceTests(GatewayHost host)
     private static (string Body, (string, string)[] Headers, decimal Cost) ExactCall()
     {
         var body = """{"model":"mock/echo","max_tokens":8,"messages":[{"role":"user","content":"Count the tollgates on the road to Shanghai."}]}""";
-        var input = TokenEstimator.CountJsonStrings(Encoding.UTF8.GetBytes(body));
+        var input = TokenEstimator.EstimateInput(Encoding.UTF8.GetBytes(body));
         var cost = ((input * 1.00m) + (8 * 2.00m)) / 1_000_000m;
         return (body, [("x-mock-prompt-tokens", input.ToString(CultureInfo.InvariantCulture)), ("x-mock-completion-tokens", "8")], cost);
     }
@@ -200,6 +200,46 @@ public abstract class GovernanceTests(GatewayHost host)
 
         Assert.Equal(3 * 0.000028m, budget.GetProperty("spent").GetDecimal());
         Assert.Equal(0.0001m - (3 * 0.000028m), budget.GetProperty("remaining").GetDecimal());
+    }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "requests")]
+    [InlineData("/v1/chat/completions", "tokens")]
+    [InlineData("/v1/messages", "requests")]
+    [InlineData("/v1/messages", "tokens")]
+    public async Task A_request_refused_by_an_rpm_or_tpm_limit_carries_the_rate_limit_headers_with_nothing_remaining(string path, string refusedBy)
+    {
+        var (body, headers, _) = ExactCall();
+        var perCall = long.Parse(headers[0].Item2, CultureInfo.InvariantCulture) + 8;
+        var limits = refusedBy == "requests" ? new { rpm = 2L, tpm = 1_000_000L } : new { rpm = 1_000L, tpm = (perCall * 2) + 1 };
+        var (_, key) = await host.CreateKey(new { name = "limited", limits });
+        var anthropic = path == "/v1/messages";
+        string Header(string kind, string part) => anthropic ? $"anthropic-ratelimit-{kind}-{part}" : $"x-ratelimit-{part}-{kind}";
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var served = await host.Proxy(path, key, body, headers);
+            Assert.Equal(200, (int)served.StatusCode);
+            Assert.True(served.Headers.Contains(Header(refusedBy, "remaining")));
+        }
+
+        using var refused = await host.Proxy(path, key, body, headers);
+
+        await BadInputTests.AssertError(refused, path, 429, "rate_limit_exceeded");
+        Assert.NotNull(refused.Headers.RetryAfter);
+        var other = refusedBy == "requests" ? "tokens" : "requests";
+        Assert.Equal(refusedBy == "requests" ? "2" : ((perCall * 2) + 1).ToString(CultureInfo.InvariantCulture), refused.Headers.GetValues(Header(refusedBy, "limit")).Single());
+        Assert.Equal("0", refused.Headers.GetValues(Header(refusedBy, "remaining")).Single());
+        Assert.True(long.Parse(refused.Headers.GetValues(Header(other, "remaining")).Single(), CultureInfo.InvariantCulture) > 0);
+        var reset = refused.Headers.GetValues(Header(refusedBy, "reset")).Single();
+        if (anthropic)
+        {
+            Assert.True(DateTimeOffset.Parse(reset, CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow.AddSeconds(-1));
+        }
+        else
+        {
+            Assert.Matches(@"^\d+(\.\d+)?(ms|s)$|^\d+m\d+s$", reset);
+        }
     }
 
     [Theory]

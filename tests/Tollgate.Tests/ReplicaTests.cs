@@ -58,38 +58,42 @@ public sealed class ReplicaTests : IAsyncLifetime
     }
 
     [PostgresFact]
-    public async Task A_hard_budget_holds_across_two_replicas_under_parallel_load()
+    public async Task A_hard_budget_holds_across_two_replicas_when_the_provider_counts_more_than_the_tokenizer()
     {
-        const string body = """{"model":"mock/echo","max_tokens":8,"messages":[{"role":"user","content":"Split me across replicas."}]}""";
-        var input = TokenEstimator.CountJsonStrings(Encoding.UTF8.GetBytes(body));
-        var cost = ((input * 1.00m) + (8 * 2.00m)) / 1_000_000m;
-        var key = await Admin(_a, HttpMethod.Post, "/admin/keys", new { name = "shared", budget = new { period = "day", hard = 40 * cost, time_zone = "UTC" } });
+        // Realistic prompts counted 1.4 × o200k plus a few tokens per message: 300 parallel calls split between the
+        // replicas, then calls one by one until refused; accepted = what fits, spend never past the limit.
+        var scenario = ReservationTests.Scenario.For(realistic: true, factor: 1.4, perMessage: 4, perReply: 3);
+        var key = await Admin(_a, HttpMethod.Post, "/admin/keys", new { name = "shared", budget = new { period = "day", hard = scenario.Limit, time_zone = "UTC" } });
         var secret = key.GetProperty("key").GetString()!;
 
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        var accepted = await ReservationTests.Scenario.RunAsync(async i =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, (i % 2 == 0 ? _a : _b) + "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var request = new HttpRequestMessage(HttpMethod.Post, (i % 2 == 0 ? _a : _b) + "/v1/chat/completions") { Content = new StringContent(scenario.Body, Encoding.UTF8, "application/json") };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-            request.Headers.TryAddWithoutValidation("x-mock-prompt-tokens", input.ToString(CultureInfo.InvariantCulture));
-            using var response = await _http.SendAsync(request);
-            return (int)response.StatusCode;
-        }));
+            foreach (var (name, value) in scenario.Headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
 
-        Assert.Equal(40, statuses.Count(s => s == 200));
-        Assert.Equal(160, statuses.Count(s => s == 429));
+            using var response = await _http.SendAsync(request);
+            return ((int)response.StatusCode, response.Headers.TryGetValues("X-Tollgate-Error-Code", out var code) ? code.Single() : null);
+        });
+
+        Assert.Equal(ReservationTests.Scenario.Fits, accepted);
         // Each replica writes its own records; through B, A's become visible once A's writer has committed them.
         JsonElement usage = default;
         for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(50))
         {
             usage = (await Admin(_b, HttpMethod.Get, "/admin/usage?group_by=key")).EnumerateArray().FirstOrDefault(r => r.GetProperty("key").GetString() == key.GetProperty("id").GetString());
-            if (usage.ValueKind != JsonValueKind.Undefined && usage.GetProperty("requests").GetInt32() == 40)
+            if (usage.ValueKind != JsonValueKind.Undefined && usage.GetProperty("requests").GetInt32() == accepted)
             {
                 break;
             }
         }
 
-        Assert.Equal(40, usage.GetProperty("requests").GetInt32());
-        Assert.Equal(40 * cost, usage.GetProperty("cost").GetDecimal());
+        Assert.Equal(accepted, usage.GetProperty("requests").GetInt32());
+        Assert.Equal(accepted * scenario.CallCost, usage.GetProperty("cost").GetDecimal());
+        Assert.True(usage.GetProperty("cost").GetDecimal() <= scenario.Limit);
     }
 
     [PostgresFact]

@@ -64,6 +64,8 @@ public sealed class TelemetryTests : IAsyncLifetime
         await ProcessRunner.WaitForHttp(_http, url + "/healthz", gateway);
         await Admin(HttpMethod.Post, url + "/admin/providers", new { name = "mock", kind = "openai_compatible", base_url = $"http://127.0.0.1:{mockPort}/v1" });
         await Admin(HttpMethod.Put, url + "/admin/prices/mock/echo", new { input_per_mtok = 1, output_per_mtok = 2 });
+        await Admin(HttpMethod.Post, url + "/admin/providers", new { name = "down", kind = "openai_compatible", base_url = "http://127.0.0.1:9/v1" });
+        await Admin(HttpMethod.Put, url + "/admin/prices/down/gone", new { input_per_mtok = 5, output_per_mtok = 15 });
         var key = (await Admin(HttpMethod.Post, url + "/admin/keys", new { name = "otel", owner = new { user = "alice", team = "platform", project = "search", cost_center = "cc-42" } }))
             .GetProperty("key").GetString()!;
 
@@ -77,9 +79,23 @@ public sealed class TelemetryTests : IAsyncLifetime
         using var rejection = await _http.SendAsync(refused);
         Assert.Equal(200, (int)answer.StatusCode);
         Assert.Equal(401, (int)rejection.StatusCode);
+        // A streamed call, and one that never reaches its provider (connection refused): it consumed nothing.
+        foreach (var (model, stream, status) in new[] { ("mock/small", true, 200), ("down/gone", false, 502) })
+        {
+            using var other = new HttpRequestMessage(HttpMethod.Post, url + "/v1/chat/completions") { Content = new StringContent(GatewayHost.Chat(model, stream), Encoding.UTF8, "application/json") };
+            other.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var otherAnswer = await _http.SendAsync(other);
+            await otherAnswer.Content.ReadAsStringAsync();
+            Assert.Equal(status, (int)otherAnswer.StatusCode);
+        }
 
         // The span: names, kind, parent from the caller's traceparent, GenAI and Tollgate attributes.
-        var span = await Eventually(() => _received.Where(r => r.Path == "traces").SelectMany(r => Otlp.Spans(r.Body)).FirstOrDefault());
+        var spans = await Eventually(() => _received.Where(r => r.Path == "traces").SelectMany(r => Otlp.Spans(r.Body)).ToList() is { Count: 3 } all ? all : null);
+        var span = spans.Single(s => s.Name == "chat echo");
+        var streamed = spans.Single(s => s.Name == "chat small");
+        Assert.Equal(true, streamed.Attributes["gen_ai.request.stream"]); // conditionally required when streaming
+        Assert.False(span.Attributes.ContainsKey("gen_ai.request.stream"));
+        Assert.Equal("upstream_connect", spans.Single(s => s.Name == "chat gone").Attributes["error.type"]);
         Assert.All(_received, r => Assert.Equal("application/x-protobuf", r.ContentType));
         Assert.Equal("chat echo", span.Name);
         Assert.Equal(3, span.Kind); // SPAN_KIND_CLIENT
@@ -112,17 +128,22 @@ public sealed class TelemetryTests : IAsyncLifetime
         var metrics = await Eventually(() =>
         {
             var latest = _received.Where(r => r.Path == "metrics").Select(r => Otlp.Metrics(r.Body).ToList()).LastOrDefault();
-            return latest is not null && latest.Any(m => m.Name == "tollgate.rejections") && latest.Any(m => m.Name == "tollgate.cost") ? latest : null;
+            return latest is not null && latest.Any(m => m.Name == "tollgate.rejections") && latest.Any(m => m.Name == "tollgate.cost")
+                && latest.Single(m => m.Name == "gen_ai.client.operation.duration").Points.Count == 3 ? latest : null;
         });
+        static bool Of(Otlp.Point p, string model) => (string)p.Attributes["gen_ai.request.model"] == model;
         var tokens = metrics.Single(m => m.Name == "gen_ai.client.token.usage");
         Assert.Equal(("histogram", "{token}"), (tokens.Type, tokens.Unit));
-        Assert.Equal(12, tokens.Points.Single(p => (string)p.Attributes["gen_ai.token.type"] == "input").Value);
-        Assert.Equal(8, tokens.Points.Single(p => (string)p.Attributes["gen_ai.token.type"] == "output").Value);
+        Assert.Equal(12, tokens.Points.Single(p => Of(p, "echo") && (string)p.Attributes["gen_ai.token.type"] == "input").Value);
+        Assert.Equal(8, tokens.Points.Single(p => Of(p, "echo") && (string)p.Attributes["gen_ai.token.type"] == "output").Value);
         Assert.All(tokens.Points, p => Assert.Equal("platform", p.Attributes["tollgate.team"]));
+        Assert.DoesNotContain(tokens.Points, p => Of(p, "gone")); // the refused connection consumed nothing
         var duration = metrics.Single(m => m.Name == "gen_ai.client.operation.duration");
-        Assert.Equal(("histogram", "s", 1UL), (duration.Type, duration.Unit, duration.Points.Single().Count));
-        Assert.Equal("chat", duration.Points.Single().Attributes["gen_ai.operation.name"]);
-        Assert.InRange(duration.Points.Single().Value, 0.000001, 10);
+        var echoDuration = duration.Points.Single(p => Of(p, "echo"));
+        Assert.Equal(("histogram", "s", 1UL), (duration.Type, duration.Unit, echoDuration.Count));
+        Assert.Equal("chat", echoDuration.Attributes["gen_ai.operation.name"]);
+        Assert.InRange(echoDuration.Value, 0.000001, 10);
+        Assert.Equal("upstream_connect", duration.Points.Single(p => Of(p, "gone")).Attributes["error.type"]);
         var cost = metrics.Single(m => m.Name == "tollgate.cost").Points.Single();
         Assert.Equal(0.000028, cost.Value, 12);
         Assert.Equal("USD", cost.Attributes["tollgate.currency"]);

@@ -66,15 +66,21 @@ public sealed class UpstreamTests(GatewayHost host)
     }
 
     [Fact]
-    public async Task An_unreachable_provider_gives_502_and_a_record()
+    public async Task An_unreachable_provider_gives_502_and_a_record_of_nothing_consumed()
     {
         (await host.Admin(HttpMethod.Post, "/admin/providers", new { name = "down", kind = "openai_compatible", base_url = "http://127.0.0.1:9/v1" })).EnsureSuccessStatusCode();
+        (await host.Admin(HttpMethod.Put, "/admin/prices/down/model", new { input_per_mtok = 5.00m, output_per_mtok = 15.00m })).EnsureSuccessStatusCode();
         var (id, key) = await host.CreateKey();
 
         using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat("down/model"));
 
         await BadInputTests.AssertError(response, "/v1/chat/completions", 502, "upstream_error");
-        Assert.Equal("upstream_connect", Assert.Single(await host.Records(id)).Text("error_class"));
+        // Nothing was sent, so nothing can be billed: the record stays, with its error class, at zero tokens and cost.
+        var record = Assert.Single(await host.Records(id));
+        Assert.Equal("upstream_connect", record.Text("error_class"));
+        Assert.Equal((0L, 0L, 0m, false), (record.Long("input_tokens"), record.Long("output_tokens"), record.Cost, record.Estimated));
+        var usage = (await host.AdminJson(HttpMethod.Get, "/admin/usage?group_by=key")).EnumerateArray().Single(r => r.GetProperty("key").GetString() == id);
+        Assert.Equal((1, 0L, 0m), (usage.GetProperty("requests").GetInt32(), usage.GetProperty("input_tokens").GetInt64(), usage.GetProperty("cost").GetDecimal()));
     }
 
     [Fact]
@@ -87,7 +93,12 @@ public sealed class UpstreamTests(GatewayHost host)
         using var response = await slow.Proxy("/v1/chat/completions", key, GatewayHost.Chat(), ("x-mock-latency-ms", "5000"));
 
         await BadInputTests.AssertError(response, "/v1/chat/completions", 504, "upstream_timeout");
-        Assert.Equal("upstream_timeout", Assert.Single(await slow.Records(id)).Text("error_class"));
+        // The request was sent and the provider may bill it: the record keeps the input estimate and its cost.
+        var record = Assert.Single(await slow.Records(id));
+        Assert.Equal("upstream_timeout", record.Text("error_class"));
+        Assert.True(record.Estimated);
+        Assert.Equal(Gateway.Metering.TokenEstimator.EstimateInput(System.Text.Encoding.UTF8.GetBytes(GatewayHost.Chat())), record.Long("input_tokens"));
+        Assert.True(record.Cost > 0);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ internal sealed record MockPlan(
     int? Status,
     int? AbortAfterChunks)
 {
-    public static MockPlan From(HttpRequest request, MockOptions options, int? maxTokens)
+    /// <param name="body">The request, for <see cref="MockInputCount"/> when the request asks the mock to count its input.</param>
+    public static MockPlan From(HttpRequest request, MockOptions options, int? maxTokens, System.Text.Json.JsonElement body = default)
     {
         var completion = Header(request, "x-mock-completion-tokens") ?? options.CompletionTokens;
         var truncated = maxTokens is { } max && max >= 0 && completion > max;
@@ -25,7 +26,7 @@ internal sealed record MockPlan(
         }
 
         return new MockPlan(
-            Header(request, "x-mock-prompt-tokens") ?? options.PromptTokens,
+            Header(request, "x-mock-prompt-tokens") ?? MockInputCount.FromRequest(request, body) ?? options.PromptTokens,
             completion,
             Header(request, "x-mock-cached-tokens") ?? options.CachedTokens,
             Header(request, "x-mock-cache-write-tokens") ?? options.CacheWriteTokens,

@@ -44,7 +44,7 @@ public static class MockProviderEndpoints
         var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
         var includeUsage = root.TryGetProperty("stream_options", out var so) && so.ValueKind == JsonValueKind.Object
             && so.TryGetProperty("include_usage", out var iu) && iu.ValueKind == JsonValueKind.True;
-        var plan = MockPlan.From(context.Request, options, MaxTokens(root, "max_completion_tokens") ?? MaxTokens(root, "max_tokens"));
+        var plan = MockPlan.From(context.Request, options, MaxTokens(root, "max_completion_tokens") ?? MaxTokens(root, "max_tokens"), root);
         if (await FailOrWaitAsync(context, plan, anthropic: false))
         {
             return;
@@ -170,7 +170,7 @@ public static class MockProviderEndpoints
         var inputs = root.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Array ? input.GetArrayLength() : 1;
         var base64 = root.TryGetProperty("encoding_format", out var ef) && ef.GetString() == "base64";
         var dimensions = root.TryGetProperty("dimensions", out var d) && d.TryGetInt32(out var dims) ? dims : options.EmbeddingDimensions;
-        var plan = MockPlan.From(context.Request, options, null);
+        var plan = MockPlan.From(context.Request, options, null, root);
         if (await FailOrWaitAsync(context, plan, anthropic: false))
         {
             return;
@@ -233,7 +233,7 @@ public static class MockProviderEndpoints
         var root = body.RootElement;
         var model = root.TryGetProperty("model", out var m) ? m.GetString() ?? "" : "";
         var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
-        var plan = MockPlan.From(context.Request, options, MaxTokens(root, "max_tokens"));
+        var plan = MockPlan.From(context.Request, options, MaxTokens(root, "max_tokens"), root);
         if (await FailOrWaitAsync(context, plan, anthropic: true))
         {
             return;

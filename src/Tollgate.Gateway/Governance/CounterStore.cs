@@ -16,12 +16,15 @@ public readonly record struct CounterCharge(string Key, CounterKind Kind, long A
 /// <summary>What a rate counter looks like after a reservation (for the x-ratelimit-* headers) or why it refused.</summary>
 public readonly record struct RateState(long Limit, long Remaining, TimeSpan Reset);
 
-/// <summary>The result of an all-or-nothing reservation.</summary>
+/// <summary>
+/// The result of an all-or-nothing reservation, with the state of every rate line (in line order): after the booking
+/// when accepted, as it stands when refused (the refusing line at zero remaining).
+/// </summary>
 public readonly record struct ReserveOutcome(bool Accepted, int FailedLine, TimeSpan RetryAfter, RateState[] Rates)
 {
     public static ReserveOutcome Ok(RateState[] rates) => new(true, -1, TimeSpan.Zero, rates);
 
-    public static ReserveOutcome Refused(int line, TimeSpan retryAfter) => new(false, line, retryAfter, []);
+    public static ReserveOutcome Refused(int line, TimeSpan retryAfter, RateState[] rates) => new(false, line, retryAfter, rates);
 }
 
 /// <summary>

@@ -15,10 +15,11 @@ namespace Tollgate.Gateway.Governance;
 /// quota rules, key and group budgets, RPM/TPM — in one all-or-nothing reservation; after the response, settle the
 /// actual figures and release the rest.
 /// <para>
-/// Overshoot bound: a reservation is the tokenizer estimate of the input plus <c>max_tokens</c> (or
-/// <see cref="GatewaySettings.DefaultOutputCap"/>), priced. Spend can pass a hard limit only by what calls in flight at
-/// the same time use beyond their reservation: at most Σ over those calls of (actual − reserved), which is zero when each
-/// sets <c>max_tokens</c> and the provider counts no more input tokens than the tokenizer estimated.
+/// Overshoot bound: a reservation is the input estimate (<see cref="TokenEstimator.EstimateInput"/>) times the model's
+/// <see cref="InputCalibration"/> factor, plus <c>max_tokens</c> (or <see cref="GatewaySettings.DefaultOutputCap"/>),
+/// priced with input at the dearer of the input and cache-write prices. Spend can pass a hard limit only by what calls in
+/// flight at the same time use beyond their reservation: at most Σ over those calls of (actual − reserved), which is zero
+/// when each sets <c>max_tokens</c> and the provider counts at most factor × the estimate.
 /// </para>
 /// </summary>
 public sealed class Governor(
@@ -31,6 +32,7 @@ public sealed class Governor(
     ICircuitStore breakers,
     Alerts.AlertService alerts,
     Alerts.SpikeDetector spikes,
+    InputCalibration calibration,
     GatewaySettings settings)
 {
     private static readonly decimal[] DefaultThresholds = [0.5m, 0.8m, 1.0m];
@@ -38,8 +40,8 @@ public sealed class Governor(
     /// <summary>A quota counter and its input/output/cached breakdown: <c>quota:…</c>, <c>quota:…:in</c>, ….</summary>
     private static readonly string[] QuotaSuffixes = ["", "in", "out", "cached"];
 
-    /// <summary>Reserves for one call; null lease and an error when something does not fit.</summary>
-    public async ValueTask<(Reservation? Lease, GatewayError? Error)> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap)
+    /// <summary>Reserves for one call; a null lease and an error when something does not fit. Either way, the rate-limit state.</summary>
+    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap)
     {
         var now = time.GetUtcNow();
         var lines = new List<Line>();
@@ -95,7 +97,7 @@ public sealed class Governor(
                 // A circuit breaker limits velocity like a rate limit: it fails open unless configured otherwise.
                 if (!settings.RateLimitsFailOpen)
                 {
-                    return (null, GatewayError.GovernanceUnavailable);
+                    return new(null, GatewayError.GovernanceUnavailable, null);
                 }
 
                 entry = (true, TimeSpan.Zero, false);
@@ -106,10 +108,10 @@ public sealed class Governor(
             {
                 await ReleaseProbesAsync(circuits, i);
                 var c = circuits[i];
-                return (null, new GatewayError(429, "circuit_open", $"The cost-velocity circuit breaker of {c.Scope} '{c.Subject}' is open: spend passed {Money.FromE10(c.LimitE10)} per minute.")
+                return new(null, new GatewayError(429, "circuit_open", $"The cost-velocity circuit breaker of {c.Scope} '{c.Subject}' is open: spend passed {Money.FromE10(c.LimitE10)} per minute.")
                 {
                     RetryAfterSeconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)),
-                });
+                }, null);
             }
 
             circuits[i] = circuits[i] with { Probe = probe };
@@ -138,17 +140,25 @@ public sealed class Governor(
 
         if (lines.Count == 0 && circuits.Count == 0)
         {
-            return (Reservation.None, null);
+            return new(Reservation.None, null, null);
         }
 
-        // The tokenizer runs only when a token or money limit applies.
+        // The tokenizer runs only when a token or money limit applies. Input is reserved at the calibrated factor and, when
+        // the request places cache_control breakpoints, priced at the dearer of the input and cache-write prices, so neither
+        // a provider's larger count nor a cache write (Anthropic charges 1.25 × input) makes the actual cost pass the reservation.
+        var estimate = 0L;
         var tokens = 0L;
         var costE10 = 0L;
         if (lines.Exists(l => l.Measure != Measure.Requests))
         {
-            tokens = TokenEstimator.CountJsonStrings(requestBody.Span) + outputCap;
-            var price = prices.Find(provider, upstreamModel);
-            costE10 = price is null ? 0 : Money.ToE10(price.Cost(new TokenUsage(tokens - outputCap, 0, 0, outputCap, 0)));
+            estimate = TokenEstimator.EstimateInput(requestBody.Span, out var marksCache);
+            var input = calibration.Reserve(model, estimate);
+            tokens = input + outputCap;
+            if (prices.Find(provider, upstreamModel) is { } price)
+            {
+                var perInput = marksCache ? Math.Max(price.InputPerMtok, price.CacheWritePerMtok) : price.InputPerMtok;
+                costE10 = Money.ToE10(Math.Round(((input * perInput) + (outputCap * price.OutputPerMtok)) / 1_000_000m, 10, MidpointRounding.ToEven));
+            }
         }
 
         var charges = lines.ConvertAll(l => new CounterCharge(l.Key, l.Source == Source.Rate ? CounterKind.Rate : CounterKind.Total,
@@ -164,11 +174,11 @@ public sealed class Governor(
             var hard = lines.Exists(l => l.Source != Source.Rate);
             if ((hard && settings.HardLimitsFailClosed) || (!hard && !settings.RateLimitsFailOpen))
             {
-                return (null, GatewayError.GovernanceUnavailable);
+                return new(null, GatewayError.GovernanceUnavailable, null);
             }
 
             // Fail open: the call goes through unreserved; its usage still reaches the ledger.
-            return (new Reservation(null, [], [], [], key, null), null);
+            return new(new Reservation(null, [], [], [], key, model, 0), null, null);
         }
 
         if (!outcome.Accepted)
@@ -176,10 +186,10 @@ public sealed class Governor(
             await ReleaseProbesAsync(circuits, circuits.Count);
             var failed = lines[outcome.FailedLine];
             RaiseRefusal(failed, key);
-            return (null, Refusal(failed, outcome.RetryAfter));
+            return new(null, Refusal(failed, outcome.RetryAfter), RateHeaders(lines, outcome.Rates));
         }
 
-        return (new Reservation(this, lines, charges, circuits, key, RateHeaders(lines, outcome.Rates)), null);
+        return new(new Reservation(this, lines, charges, circuits, key, model, estimate), null, RateHeaders(lines, outcome.Rates));
     }
 
     /// <summary>The model policy of a key and its plan: both allowlists must allow the model; a key on a deleted plan may use none.</summary>
@@ -312,6 +322,11 @@ public sealed class Governor(
 
     private async ValueTask SettleCountersAsync(Reservation lease, UsageRecord record)
     {
+        if (!record.Estimated && record.ErrorClass is null)
+        {
+            calibration.Observe(lease.Model, lease.EstimatedInput, record.InputTokens);
+        }
+
         var now = time.GetUtcNow();
         var tokens = record.InputTokens + record.OutputTokens;
         var cost = Money.ToE10(record.Cost);
@@ -651,20 +666,26 @@ public sealed class Governor(
 /// <summary>A reservation held by one call; settled once with the call's actual usage.</summary>
 public sealed class Reservation
 {
-    public static readonly Reservation None = new(null, [], [], [], null!, null);
+    public static readonly Reservation None = new(null, [], [], [], null!, "", 0);
 
     private readonly Governor? _governor;
     private int _settled;
 
-    internal Reservation(Governor? governor, List<Governor.Line> lines, List<CounterCharge> charges, List<Governor.Circuit> circuits, VirtualKey key, RateLimitHeaders? rateHeaders)
+    internal Reservation(Governor? governor, List<Governor.Line> lines, List<CounterCharge> charges, List<Governor.Circuit> circuits, VirtualKey key, string model, long estimatedInput)
     {
         _governor = governor;
         Lines = lines;
         Charges = charges;
         Circuits = circuits;
         Key = key;
-        RateHeaders = rateHeaders;
+        Model = model;
+        EstimatedInput = estimatedInput;
     }
+
+    /// <summary>The <c>provider/model</c> reserved for, and its input estimate before calibration (0: not estimated).</summary>
+    internal string Model { get; }
+
+    internal long EstimatedInput { get; }
 
     internal List<Governor.Circuit> Circuits { get; }
 
@@ -674,11 +695,12 @@ public sealed class Reservation
 
     internal List<CounterCharge> Charges { get; }
 
-    public RateLimitHeaders? RateHeaders { get; }
-
     public ValueTask SettleAsync(UsageRecord record) =>
         _governor is null || Interlocked.Exchange(ref _settled, 1) == 1 ? ValueTask.CompletedTask : _governor.SettleAsync(this, record);
 }
+
+/// <summary>What a reservation came to: a lease to settle, or the error to answer; and the rate-limit state for the headers.</summary>
+public readonly record struct ReserveResult(Reservation? Lease, GatewayError? Error, RateLimitHeaders? RateHeaders);
 
 /// <summary>The tightest requests and tokens limits after a reservation, written in the called API's header style.</summary>
 public sealed record RateLimitHeaders(RateState? Requests, RateState? Tokens)

@@ -25,7 +25,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                 {
                     if (value + c.Amount > c.Limit)
                     {
-                        return ValueTask.FromResult(ReserveOutcome.Refused(i, c.ExpiresAt == DateTimeOffset.MaxValue ? TimeSpan.FromDays(1) : c.ExpiresAt - now));
+                        return ValueTask.FromResult(Refuse(charges, i, c.ExpiresAt == DateTimeOffset.MaxValue ? TimeSpan.FromDays(1) : c.ExpiresAt - now, now));
                     }
                 }
                 else
@@ -35,7 +35,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                     var newTat = tat + Emission(c.Amount, c.Limit);
                     if (newTat - now.UtcTicks > Window.Ticks)
                     {
-                        return ValueTask.FromResult(ReserveOutcome.Refused(i, TimeSpan.FromTicks(newTat - now.UtcTicks - Window.Ticks)));
+                        return ValueTask.FromResult(Refuse(charges, i, TimeSpan.FromTicks(newTat - now.UtcTicks - Window.Ticks), now));
                     }
                 }
             }
@@ -51,8 +51,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                 {
                     var tat = Math.Max(Value(c.Key, c.Kind, now), now.UtcTicks) + Emission(c.Amount, c.Limit);
                     _counters[c.Key] = new Entry(tat, now + Window + Window);
-                    var free = Math.Max(0, Window.Ticks - (tat - now.UtcTicks));
-                    rates.Add(new RateState(c.Limit, (long)((Int128)free * c.Limit / Window.Ticks), TimeSpan.FromTicks(tat - now.UtcTicks)));
+                    rates.Add(State(c.Limit, tat, now));
                 }
             }
         }
@@ -129,6 +128,33 @@ public sealed class InMemoryCounterStore : ICounterStore
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// A refusal with the rate lines as they stand (nothing booked), so a 429 carries the same rate-limit headers as a
+    /// served call; the line that refused has nothing remaining. Called under the lock.
+    /// </summary>
+    private ReserveOutcome Refuse(IReadOnlyList<CounterCharge> charges, int failed, TimeSpan retryAfter, DateTimeOffset now)
+    {
+        var rates = new List<RateState>();
+        for (var i = 0; i < charges.Count; i++)
+        {
+            var c = charges[i];
+            if (c.Kind == CounterKind.Rate)
+            {
+                var state = State(c.Limit, Math.Max(Value(c.Key, c.Kind, now), now.UtcTicks), now);
+                rates.Add(i == failed ? state with { Remaining = 0 } : state);
+            }
+        }
+
+        return ReserveOutcome.Refused(failed, retryAfter, [.. rates]);
+    }
+
+    /// <summary>A GCRA counter's remaining allowance and the time until it is whole again.</summary>
+    private static RateState State(long limit, long tat, DateTimeOffset now)
+    {
+        var free = Math.Max(0, Window.Ticks - (tat - now.UtcTicks));
+        return new RateState(limit, (long)((Int128)free * limit / Window.Ticks), TimeSpan.FromTicks(tat - now.UtcTicks));
     }
 
     /// <summary>How far <paramref name="amount"/> units push the arrival time: amount × window / limit, without overflow.</summary>

@@ -13,11 +13,13 @@ public sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefi
     private const long WindowMicros = 60_000_000;
 
     // KEYS: counters. ARGV: now (µs), then per key: kind (0 total, 1 rate), amount, limit, expiry (unix ms, 0 = none).
-    // Returns {1, remaining_1, reset_1, ...} for the rate lines, or {0, failed line (1-based), retry after µs}.
+    // Returns {1, remaining_1, reset_1, ...} for the rate lines after booking, or {0, failed line (1-based), retry after µs,
+    // remaining_1, reset_1, ...} for the rate lines as they stand (the failed one at zero remaining), nothing booked.
     private static readonly LuaScript Reserve = LuaScript.Prepare("""
         local now = tonumber(ARGV[1])
         local n = #KEYS
         local values = {}
+        local failed, retry = 0, 0
         for i = 1, n do
           local kind = tonumber(ARGV[2 + (i - 1) * 4])
           local amount = tonumber(ARGV[3 + (i - 1) * 4])
@@ -25,22 +27,35 @@ public sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefi
           local expiry = tonumber(ARGV[5 + (i - 1) * 4])
           local v = tonumber(redis.call('GET', KEYS[i]) or '0')
           if kind == 0 then
-            if v + amount > limit then
-              local retry = 86400000000
+            if failed == 0 and v + amount > limit then
+              failed, retry = i, 86400000000
               if expiry > 0 then retry = expiry * 1000 - now end
-              return {0, i, retry}
             end
             values[i] = v + amount
           else
             local tat = math.max(v, now)
             local newTat = tat + math.floor(amount * 60000000 / limit)
-            if newTat - now > 60000000 then
-              return {0, i, newTat - now - 60000000}
+            if failed == 0 and newTat - now > 60000000 then
+              failed, retry = i, newTat - now - 60000000
             end
             values[i] = newTat
           end
         end
         local result = {1}
+        if failed ~= 0 then
+          result = {0, failed, retry}
+          for i = 1, n do
+            if tonumber(ARGV[2 + (i - 1) * 4]) == 1 then
+              local limit = tonumber(ARGV[4 + (i - 1) * 4])
+              local tat = math.max(tonumber(redis.call('GET', KEYS[i]) or '0'), now)
+              local free = math.max(0, 60000000 - (tat - now))
+              if i == failed then free = 0 end
+              table.insert(result, math.floor(free * limit / 60000000))
+              table.insert(result, tat - now)
+            end
+          end
+          return result
+        end
         for i = 1, n do
           local kind = tonumber(ARGV[2 + (i - 1) * 4])
           local limit = tonumber(ARGV[4 + (i - 1) * 4])
@@ -85,13 +100,9 @@ public sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefi
         }
 
         var result = (RedisResult[])(await Run(db => db.ScriptEvaluateAsync(Reserve.ExecutableScript, keys, args)))!;
-        if ((long)result[0] == 0)
-        {
-            return ReserveOutcome.Refused((int)(long)result[1] - 1, TimeSpan.FromTicks(Math.Max(0, (long)result[2]) * 10));
-        }
-
+        var accepted = (long)result[0] == 1;
         var rates = new List<RateState>();
-        var r = 1;
+        var r = accepted ? 1 : 3;
         foreach (var c in charges)
         {
             if (c.Kind == CounterKind.Rate)
@@ -101,7 +112,9 @@ public sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefi
             }
         }
 
-        return ReserveOutcome.Ok([.. rates]);
+        return accepted
+            ? ReserveOutcome.Ok([.. rates])
+            : ReserveOutcome.Refused((int)(long)result[1] - 1, TimeSpan.FromTicks(Math.Max(0, (long)result[2]) * 10), [.. rates]);
     }
 
     public async ValueTask SettleAsync(IReadOnlyList<CounterCharge> charges, IReadOnlyList<long> actual, DateTimeOffset now)

@@ -62,6 +62,15 @@ public sealed class GatewaySettings
     /// <summary>Output tokens reserved for a call that sets no max tokens (the overshoot bound depends on it).</summary>
     public long DefaultOutputCap { get; set; } = 4_096;
 
+    /// <summary>
+    /// Input-token reservations are the tokenizer's estimate times this factor until a provider's model has a calibrated
+    /// ratio from settled calls (then that ratio): providers count up to this many times what o200k counts.
+    /// </summary>
+    public decimal ReservationMargin { get; set; } = 1.5m;
+
+    /// <summary>Learn each model's factor from settled calls (else the margin always applies).</summary>
+    public bool CalibrateReservations { get; set; } = true;
+
     /// <summary>Put the caller's user id on spans as <c>enduser.id</c> (off by default: it identifies a person).</summary>
     public bool TelemetryEndUser { get; set; }
 
@@ -82,6 +91,8 @@ public sealed class GatewaySettings
         s.HardLimitsFailClosed = Bool(env("TOLLGATE_HARD_LIMITS_FAIL_CLOSED"), "TOLLGATE_HARD_LIMITS_FAIL_CLOSED") ?? s.HardLimitsFailClosed;
         s.CircuitCooldownSeconds = (int?)Long(env("TOLLGATE_CIRCUIT_COOLDOWN_SECONDS"), "TOLLGATE_CIRCUIT_COOLDOWN_SECONDS") ?? s.CircuitCooldownSeconds;
         s.DefaultOutputCap = Long(env("TOLLGATE_DEFAULT_OUTPUT_CAP"), "TOLLGATE_DEFAULT_OUTPUT_CAP") ?? s.DefaultOutputCap;
+        s.ReservationMargin = Decimal(env("TOLLGATE_RESERVATION_MARGIN"), "TOLLGATE_RESERVATION_MARGIN") ?? s.ReservationMargin;
+        s.CalibrateReservations = Bool(env("TOLLGATE_RESERVATION_CALIBRATION"), "TOLLGATE_RESERVATION_CALIBRATION") ?? s.CalibrateReservations;
         s.TelemetryEndUser = Bool(env("TOLLGATE_OTEL_ENDUSER"), "TOLLGATE_OTEL_ENDUSER") ?? s.TelemetryEndUser;
         s.UpstreamTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_TIMEOUT_SECONDS") ?? s.UpstreamTimeoutSeconds;
         if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)
@@ -122,6 +133,11 @@ public sealed class GatewaySettings
             throw new ArgumentException("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS must be positive");
         }
 
+        if (ReservationMargin is < 1m or > 10m)
+        {
+            throw new ArgumentException("TOLLGATE_RESERVATION_MARGIN must be between 1 and 10");
+        }
+
         // Refuse rather than silently run on the embedded stores when the operator asked for shared ones.
         if (ConfigFile is not null && !File.Exists(ConfigFile))
         {
@@ -133,6 +149,11 @@ public sealed class GatewaySettings
         value is null ? null
         : bool.TryParse(value, out var b) ? b
         : throw new ArgumentException($"{name} must be true or false");
+
+    private static decimal? Decimal(string? value, string name) =>
+        value is null ? null
+        : decimal.TryParse(value, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) ? v
+        : throw new ArgumentException($"{name} must be a number");
 
     private static long? Long(string? value, string name) =>
         value is null ? null

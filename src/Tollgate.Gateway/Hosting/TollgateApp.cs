@@ -75,6 +75,7 @@ public static partial class TollgateApp
             services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(options));
             services.AddSingleton<Governance.ICounterStore>(sp => new Governance.RedisCounterStore(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), settings.RedisPrefix));
             services.AddSingleton<Governance.ICircuitStore>(sp => new Governance.RedisCircuitStore(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), settings.RedisPrefix, TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
+            services.AddHostedService<Governance.CalibrationSync>();
         }
         else
         {
@@ -82,6 +83,7 @@ public static partial class TollgateApp
             services.AddSingleton<Governance.ICircuitStore>(new Governance.CircuitBreakers(TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
         }
 
+        services.AddSingleton<Governance.InputCalibration>();
         services.AddSingleton<Governance.GovernanceStore>();
         services.AddSingleton<Governance.Governor>();
         services.AddSingleton<Alerts.SpikeDetector>();

@@ -11,15 +11,39 @@ namespace Tollgate.Gateway.Metering;
 /// </summary>
 public static class TokenEstimator
 {
+    /// <summary>OpenAI's documented chat-template overhead: tokens added per message, and once to prime the reply.</summary>
+    public const int TokensPerMessage = 3;
+
+    public const int TokensPerReply = 3;
+
     private static readonly Lazy<Tokenizer> Tokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+
+    /// <summary>
+    /// The input tokens a request will be billed, as well as the gateway can tell before the provider answers: its
+    /// strings (<see cref="CountJsonStrings"/>) plus the chat template's overhead per message (one per <c>role</c>) and
+    /// for the reply. Providers count more still (Anthropic's tokenizer, images); reservations scale this by a calibrated factor.
+    /// </summary>
+    public static long EstimateInput(ReadOnlySpan<byte> json) => EstimateInput(json, out _);
+
+    /// <param name="json">The request body.</param>
+    /// <param name="marksCache">True when the request places a <c>cache_control</c> breakpoint, so the provider may bill cache writes.</param>
+    public static long EstimateInput(ReadOnlySpan<byte> json, out bool marksCache)
+    {
+        var tokens = Count(json, out var messages, out marksCache);
+        return messages == 0 ? tokens : tokens + (messages * (long)TokensPerMessage) + TokensPerReply;
+    }
 
     /// <summary>
     /// Counts the tokens of every string value in a JSON document (property names excluded), joined by spaces and
     /// tokenized in one pass. o200k folds a leading space into the next word's token, so the count stays that of the
     /// strings counted one by one (or a token more where a string starts with punctuation), for a fraction of the work.
     /// </summary>
-    public static long CountJsonStrings(ReadOnlySpan<byte> json)
+    public static long CountJsonStrings(ReadOnlySpan<byte> json) => Count(json, out _, out _);
+
+    private static long Count(ReadOnlySpan<byte> json, out int messages, out bool marksCache)
     {
+        messages = 0;
+        marksCache = false;
         // Unescaped text never has more UTF-16 chars than its UTF-8 bytes, and each separator replaces a closing quote.
         var chars = ArrayPool<char>.Shared.Rent(Math.Max(json.Length, 16));
         var length = 0;
@@ -32,6 +56,17 @@ public static class TokenEstimator
                 {
                     length += reader.CopyString(chars.AsSpan(length));
                     chars[length++] = ' ';
+                }
+                else if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("role"u8))
+                    {
+                        messages++;
+                    }
+                    else if (reader.ValueTextEquals("cache_control"u8))
+                    {
+                        marksCache = true;
+                    }
                 }
             }
         }

@@ -92,14 +92,14 @@ public sealed partial class ProxyPipeline(
 
             var upstreamModel = request.Model[(slash + 1)..];
             var outputCap = adapter.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
-            var (lease, refusal) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap);
+            var (lease, refusal, rateHeaders) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap);
+            rateHeaders?.Apply(context.Response, adapter.Shape, time.GetUtcNow());
             if (lease is null)
             {
                 await ErrorWriter.WriteAsync(context, adapter.Shape, refusal!);
                 return;
             }
 
-            lease.RateHeaders?.Apply(context.Response, adapter.Shape, time.GetUtcNow());
             var injected = adapter.InjectsStreamUsage(request);
             using var forwardBody = BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
             var record = NewRecord(requestId, key, attribution, adapter.Operation, provider, request.Model, request.Stream);
@@ -224,14 +224,10 @@ public sealed partial class ProxyPipeline(
         var cancel = deadline.Token;
         HttpResponseMessage? upstream = null;
         var recorded = false;
+        var content = call.Body.IsEmpty ? null : new TrackedContent(call.Body);
         try
         {
-            using var message = new HttpRequestMessage(call.Method, call.Uri);
-            if (!call.Body.IsEmpty)
-            {
-                message.Content = new ReadOnlyMemoryContent(call.Body);
-                message.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-            }
+            using var message = new HttpRequestMessage(call.Method, call.Uri) { Content = content };
 
             UpstreamHeaders.CopyRequestHeaders(context.Request.Headers, message, provider);
             upstream = await httpClients.CreateClient(UpstreamClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancel);
@@ -290,6 +286,13 @@ public sealed partial class ProxyPipeline(
 
             recorded = true;
             record.ErrorClass ??= meter.StreamError;
+            if (upstream is null && content is { Sent: false })
+            {
+                // The request never left the gateway (connection refused, cancelled before sending): the provider cannot
+                // bill it, so it carries no tokens and no cost. Once sent, a failed call keeps its estimate.
+                meter.MarkNothingBilled();
+            }
+
             Settle(record, meter, requestBody, provider, started);
             await lease.SettleAsync(record);
             await ledger.EnqueueAsync(record);
@@ -352,7 +355,7 @@ public sealed partial class ProxyPipeline(
     /// <summary>Actual usage where the provider reported it, tokenizer estimates where not; cost from the catalog.</summary>
     private void Settle(UsageRecord record, UsageMeter meter, PooledBuffer requestBody, Provider provider, long started)
     {
-        var (usage, estimated) = meter.Result(() => TokenEstimator.CountJsonStrings(requestBody.Span));
+        var (usage, estimated) = meter.Result(() => TokenEstimator.EstimateInput(requestBody.Span));
         record.InputTokens = usage.Input;
         record.CachedTokens = usage.Cached;
         record.CacheWriteTokens = usage.CacheWrite;

@@ -63,6 +63,8 @@ public sealed class GatewayTelemetry(GatewaySettings settings)
         var owner = tags;
         AddIfSet(ref owner, "tollgate.team", record.Attribution.Team);
         AddIfSet(ref owner, "tollgate.project", record.Attribution.Project);
+        // A call that consumed nothing (refused connection, provider error) records no tokens and no cost: the
+        // conventions ask for billable tokens, and a zero would count as a measurement in every histogram bucket.
         if (record.InputTokens > 0 || record.OutputTokens > 0)
         {
             var input = owner;
@@ -98,6 +100,11 @@ public sealed class GatewayTelemetry(GatewaySettings settings)
         span.SetTag("gen_ai.operation.name", record.Operation);
         span.SetTag("gen_ai.provider.name", providerName);
         span.SetTag("gen_ai.request.model", model);
+        if (record.Stream)
+        {
+            span.SetTag("gen_ai.request.stream", true); // conditionally required: set when the call streamed
+        }
+
         span.SetTag("gen_ai.response.model", record.ServedModel);
         span.SetTag("gen_ai.response.id", record.ResponseId);
         span.SetTag("gen_ai.usage.input_tokens", record.InputTokens);

@@ -62,6 +62,10 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
             s.DataDir = DataDir;
             s.MasterKey = MasterKey;
             s.MaxBodyBytes = 256 * 1024;
+            // Most tests check other behaviour with the mock reporting exactly what the gateway estimates, so they reserve
+            // the estimate as it is; ReservationTests run hosts with the production margin and calibration.
+            s.ReservationMargin = 1m;
+            s.CalibrateReservations = false;
             if (_database is not null)
             {
                 s.Postgres = TestPostgres.ConnectionString(_database);
