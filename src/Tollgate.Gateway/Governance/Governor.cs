@@ -41,7 +41,9 @@ public sealed class Governor(
     private static readonly string[] QuotaSuffixes = ["", "in", "out", "cached"];
 
     /// <summary>Reserves for one call; a null lease and an error when something does not fit. Either way, the rate-limit state.</summary>
-    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap)
+    /// <param name="calibrates">False when part of the billed input is not in the body (<c>previous_response_id</c>): such a
+    /// call's actual ÷ estimated says nothing about the provider's tokenizer, so it does not teach the model's factor.</param>
+    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap, bool calibrates = true)
     {
         var now = time.GetUtcNow();
         var lines = new List<Line>();
@@ -189,7 +191,7 @@ public sealed class Governor(
             return new(null, Refusal(failed, outcome.RetryAfter), RateHeaders(lines, outcome.Rates));
         }
 
-        return new(new Reservation(this, lines, charges, circuits, key, model, estimate), null, RateHeaders(lines, outcome.Rates));
+        return new(new Reservation(this, lines, charges, circuits, key, model, calibrates ? estimate : 0), null, RateHeaders(lines, outcome.Rates));
     }
 
     /// <summary>The model policy of a key and its plan: both allowlists must allow the model; a key on a deleted plan may use none.</summary>

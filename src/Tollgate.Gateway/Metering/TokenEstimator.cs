@@ -19,9 +19,10 @@ public static class TokenEstimator
     private static readonly Lazy<Tokenizer> Tokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
 
     /// <summary>
-    /// The input tokens a request will be billed, as well as the gateway can tell before the provider answers: its
-    /// strings (<see cref="CountJsonStrings"/>) plus the chat template's overhead per message (one per <c>role</c>) and
-    /// for the reply. Providers count more still (Anthropic's tokenizer, images); reservations scale this by a calibrated factor.
+    /// The input tokens a request will be billed, as well as the gateway can tell before the provider answers: the tokens
+    /// of every string value in the body (property names excluded) plus the chat template's overhead per message (one per
+    /// <c>role</c>) and for the reply. Providers count more still (Anthropic's tokenizer, images): reservations scale
+    /// this by a calibrated factor (<see cref="Governance.InputCalibration"/>).
     /// </summary>
     public static long EstimateInput(ReadOnlySpan<byte> json) => EstimateInput(json, out _);
 
@@ -29,18 +30,16 @@ public static class TokenEstimator
     /// <param name="marksCache">True when the request places a <c>cache_control</c> breakpoint, so the provider may bill cache writes.</param>
     public static long EstimateInput(ReadOnlySpan<byte> json, out bool marksCache)
     {
-        var tokens = Count(json, out var messages, out marksCache);
+        var tokens = CountStrings(json, out var messages, out marksCache);
         return messages == 0 ? tokens : tokens + (messages * (long)TokensPerMessage) + TokensPerReply;
     }
 
     /// <summary>
-    /// Counts the tokens of every string value in a JSON document (property names excluded), joined by spaces and
-    /// tokenized in one pass. o200k folds a leading space into the next word's token, so the count stays that of the
-    /// strings counted one by one (or a token more where a string starts with punctuation), for a fraction of the work.
+    /// The strings of a JSON document joined by spaces and tokenized in one pass. o200k folds a leading space into the
+    /// next word's token, so the count stays that of the strings counted one by one (or a token more where a string
+    /// starts with punctuation), for a fraction of the work.
     /// </summary>
-    public static long CountJsonStrings(ReadOnlySpan<byte> json) => Count(json, out _, out _);
-
-    private static long Count(ReadOnlySpan<byte> json, out int messages, out bool marksCache)
+    private static long CountStrings(ReadOnlySpan<byte> json, out int messages, out bool marksCache)
     {
         messages = 0;
         marksCache = false;

@@ -92,7 +92,7 @@ public sealed partial class ProxyPipeline(
 
             var upstreamModel = request.Model[(slash + 1)..];
             var outputCap = adapter.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
-            var (lease, refusal, rateHeaders) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap);
+            var (lease, refusal, rateHeaders) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap, calibrates: request.PreviousResponseId is null);
             rateHeaders?.Apply(context.Response, adapter.Shape, time.GetUtcNow());
             if (lease is null)
             {
