@@ -1,3 +1,5 @@
+using Tollgate.Gateway.Pricing;
+
 namespace Tollgate.Gateway.Ledger;
 
 /// <summary>
@@ -42,6 +44,25 @@ public sealed class UsageRecord
 
     public string Currency { get; set; } = "USD";
 
+    /// <summary>
+    /// True once the unit prices below were taken at settlement (null prices then mean the model had none). Records
+    /// written before the ledger kept unit prices (and spool lines from then) read as false: the FOCUS export prices
+    /// them from today's catalog and says so.
+    /// </summary>
+    public bool UnitPricesRecorded { get; set; }
+
+    /// <summary>Price per million uncached input tokens this call was charged at; null when the model had no price.</summary>
+    public decimal? InputPerMtok { get; set; }
+
+    /// <summary>Price per million cache-read input tokens this call was charged at.</summary>
+    public decimal? CachedInputPerMtok { get; set; }
+
+    /// <summary>Price per million cache-write input tokens this call was charged at.</summary>
+    public decimal? CacheWritePerMtok { get; set; }
+
+    /// <summary>Price per million output tokens this call was charged at.</summary>
+    public decimal? OutputPerMtok { get; set; }
+
     public double LatencyMs { get; set; }
 
     public double? TimeToFirstTokenMs { get; set; }
@@ -63,6 +84,19 @@ public sealed class UsageRecord
 
     /// <summary>True when some token figure is a tokenizer estimate because the provider reported none.</summary>
     public bool Estimated { get; set; }
+
+    /// <summary>
+    /// Keeps the unit prices the call is charged at (all null when the model has none), so a FOCUS row can show the
+    /// price of its token kind after the catalog price has changed.
+    /// </summary>
+    public void ChargeAt(ModelPrice? price)
+    {
+        UnitPricesRecorded = true;
+        InputPerMtok = price?.InputPerMtok;
+        CachedInputPerMtok = price?.CachedInputPerMtok;
+        CacheWritePerMtok = price?.CacheWritePerMtok;
+        OutputPerMtok = price?.OutputPerMtok;
+    }
 }
 
 /// <summary>Owner fields of the key completed by the request's attribution headers.</summary>

@@ -367,6 +367,7 @@ public sealed partial class ProxyPipeline(
         var upstreamModel = record.RequestedModel[(provider.Name.Length + 1)..];
         var price = prices.Find(provider, upstreamModel) ?? (meter.ServedModel is { } served ? prices.Find(provider, served) : null);
         record.Cost = price?.Cost(usage) ?? 0m;
+        record.ChargeAt(price);
         record.Currency = price?.Currency ?? prices.DefaultCurrency;
         record.LatencyMs = Elapsed(started);
     }

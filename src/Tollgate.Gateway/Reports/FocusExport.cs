@@ -6,14 +6,17 @@ using Parquet;
 using Parquet.Schema;
 using Tollgate.Gateway.Admin;
 using Tollgate.Gateway.Ledger;
+using Tollgate.Gateway.Pricing;
+using Tollgate.Gateway.Providers;
 using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Reports;
 
 /// <summary>
 /// <c>GET /admin/export/focus?from=&amp;to=&amp;format=csv|parquet</c>: the ledger as FOCUS 1.2 cost and usage rows, streamed
-/// straight from the database cursor. One row per UTC hour, virtual key, provider, model, currency and attribution
-/// (user, team, project, cost center, customer, feature, environment); docs/focus-mapping.md maps every column.
+/// straight from the database cursor. One ledger group per UTC hour, virtual key, provider, model, currency, attribution
+/// (user, team, project, cost center, customer, feature, environment) and unit prices charged, split into one row per
+/// token kind (uncached input, cached input, cache write, output); docs/focus-mapping.md maps every column.
 /// </summary>
 public static class FocusExport
 {
@@ -23,45 +26,58 @@ public static class FocusExport
     /// <summary>The FOCUS columns first, then Tollgate's <c>x_</c> columns (ColumnHandling).</summary>
     public static readonly FocusColumn[] Columns =
     [
-        new("BilledCost", FocusType.Number, false, r => r.Cost),
-        new("BillingAccountId", FocusType.Text, false, r => r.Provider),
-        new("BillingAccountName", FocusType.Text, false, r => r.Provider),
-        new("BillingCurrency", FocusType.Text, false, r => r.Currency),
-        new("BillingPeriodEnd", FocusType.Timestamp, false, r => r.BillingPeriodEnd),
-        new("BillingPeriodStart", FocusType.Timestamp, false, r => r.BillingPeriodStart),
+        new("BilledCost", FocusType.Number, false, r => r.BilledCost),
+        new("BillingAccountId", FocusType.Text, false, r => r.Group.Provider),
+        new("BillingAccountName", FocusType.Text, false, r => r.Group.Provider),
+        new("BillingCurrency", FocusType.Text, false, r => r.Group.Currency),
+        new("BillingPeriodEnd", FocusType.Timestamp, false, r => r.Group.BillingPeriodEnd),
+        new("BillingPeriodStart", FocusType.Timestamp, false, r => r.Group.BillingPeriodStart),
         new("ChargeCategory", FocusType.Text, false, _ => "Usage"),
         new("ChargeClass", FocusType.Text, true, _ => null),
         new("ChargeDescription", FocusType.Text, true, r => r.Description),
         new("ChargeFrequency", FocusType.Text, false, _ => "Usage-Based"),
-        new("ChargePeriodEnd", FocusType.Timestamp, false, r => r.ChargePeriodEnd),
-        new("ChargePeriodStart", FocusType.Timestamp, false, r => r.ChargePeriodStart),
-        new("ConsumedQuantity", FocusType.Number, true, r => (decimal)r.Tokens),
+        new("ChargePeriodEnd", FocusType.Timestamp, false, r => r.Group.ChargePeriodEnd),
+        new("ChargePeriodStart", FocusType.Timestamp, false, r => r.Group.ChargePeriodStart),
+        new("ConsumedQuantity", FocusType.Number, true, r => (decimal)r.Quantity),
         new("ConsumedUnit", FocusType.Text, true, _ => "Tokens"),
-        new("ContractedCost", FocusType.Number, false, r => r.Cost),
-        new("EffectiveCost", FocusType.Number, false, r => r.Cost),
+        new("ContractedCost", FocusType.Number, false, r => r.ListCost, ExactScale),
+        new("ContractedUnitPrice", FocusType.Number, true, r => r.UnitPrice),
+        new("EffectiveCost", FocusType.Number, false, r => r.BilledCost),
         new("InvoiceId", FocusType.Text, true, _ => null),
-        new("InvoiceIssuerName", FocusType.Text, false, r => r.ProviderName),
-        new("ListCost", FocusType.Number, false, r => r.Cost),
-        new("PricingQuantity", FocusType.Number, true, r => r.Tokens / 1_000_000m),
+        new("InvoiceIssuerName", FocusType.Text, false, r => r.Group.ProviderName),
+        new("ListCost", FocusType.Number, false, r => r.ListCost, ExactScale),
+        new("ListUnitPrice", FocusType.Number, true, r => r.UnitPrice),
+        new("PricingCategory", FocusType.Text, true, _ => "Standard"),
+        new("PricingQuantity", FocusType.Number, true, r => r.PricingQuantity),
         new("PricingUnit", FocusType.Text, true, _ => "1000000 Tokens"),
-        new("ProviderName", FocusType.Text, false, r => r.ProviderName),
-        new("PublisherName", FocusType.Text, false, r => r.ProviderName),
+        new("ProviderName", FocusType.Text, false, r => r.Group.ProviderName),
+        new("PublisherName", FocusType.Text, false, r => r.Group.ProviderName),
         new("ServiceCategory", FocusType.Text, false, _ => "AI and Machine Learning"),
-        new("ServiceName", FocusType.Text, false, r => r.ServiceName),
-        new("ServiceSubcategory", FocusType.Text, false, r => r.Operation == "embeddings" ? "Natural Language Processing" : "Generative AI"),
-        new("SubAccountId", FocusType.Text, true, r => r.KeyId),
-        new("SubAccountName", FocusType.Text, true, r => r.KeyId is null ? null : r.KeyName ?? r.KeyId),
-        new("Tags", FocusType.Json, true, r => r.Tags),
-        new("x_Model", FocusType.Text, false, r => r.Model),
+        new("ServiceName", FocusType.Text, false, r => r.Group.ServiceName),
+        new("ServiceSubcategory", FocusType.Text, false, r => r.Group.Operation == "embeddings" ? "Natural Language Processing" : "Generative AI"),
+        new("SkuId", FocusType.Text, false, r => r.SkuId),
+        new("SkuMeter", FocusType.Text, true, r => r.SkuMeter),
+        new("SkuPriceId", FocusType.Text, true, r => r.SkuPriceId),
+        new("SubAccountId", FocusType.Text, true, r => r.Group.KeyId),
+        new("SubAccountName", FocusType.Text, true, r => r.Group.KeyId is null ? null : r.Group.KeyName ?? r.Group.KeyId),
+        new("Tags", FocusType.Json, true, r => r.Group.Tags),
+        new("x_Model", FocusType.Text, false, r => r.Group.Model),
+        new("x_PriceSource", FocusType.Text, false, r => r.Group.PriceSource),
         new("x_Requests", FocusType.Number, false, r => (decimal)r.Requests),
-        new("x_InputTokens", FocusType.Number, false, r => (decimal)r.Input),
-        new("x_CachedInputTokens", FocusType.Number, false, r => (decimal)r.Cached),
-        new("x_CacheWriteInputTokens", FocusType.Number, false, r => (decimal)r.CacheWrite),
-        new("x_OutputTokens", FocusType.Number, false, r => (decimal)r.Output),
-        new("x_ReasoningTokens", FocusType.Number, false, r => (decimal)r.Reasoning),
+        new("x_InputTokens", FocusType.Number, false, r => (decimal)r.InputTokens),
+        new("x_CachedInputTokens", FocusType.Number, false, r => (decimal)r.CachedInputTokens),
+        new("x_CacheWriteInputTokens", FocusType.Number, false, r => (decimal)r.CacheWriteInputTokens),
+        new("x_OutputTokens", FocusType.Number, false, r => (decimal)r.OutputTokens),
+        new("x_ReasoningTokens", FocusType.Number, false, r => (decimal)r.ReasoningTokens),
     ];
 
-    public static async Task<IResult> HandleAsync(HttpContext http, Database db, UsageQuery query, TimeProvider time)
+    /// <summary>
+    /// Parquet scale of the list and contracted costs: a unit price (10 decimals) times millions of tokens (6) has up to
+    /// 16 decimals, and ListUnitPrice × PricingQuantity = ListCost must hold without rounding.
+    /// </summary>
+    private const int ExactScale = 16;
+
+    public static async Task<IResult> HandleAsync(HttpContext http, Database db, UsageQuery query, PriceCatalog prices, ProviderRegistry providers, TimeProvider time)
     {
         var (from, to, error) = AdminEndpoints.TimeRange(http.Request, time);
         if (error is not null)
@@ -85,7 +101,7 @@ public static class FocusExport
         using var connection = db.Open();
         using var command = Query(connection, from, to);
         using var reader = await command.ExecuteReaderAsync(http.RequestAborted);
-        var rows = Read(reader, from, to);
+        var rows = Split(Read(reader, from, to, (provider, model) => TodaysPrice(prices, providers, provider, model)));
         if (format == "csv")
         {
             await WriteCsvAsync(http.Response.Body, rows, http.RequestAborted);
@@ -102,10 +118,14 @@ public static class FocusExport
 
     private static DbCommand Query(DbConnection connection, DateTimeOffset from, DateTimeOffset to)
     {
-        const string Groups = "u.ts / 3600000, u.key_id, k.name, u.provider, p.kind, u.requested_model, u.operation, u.currency, u.\"user\", u.team, u.project, u.cost_center, u.customer, u.feature, u.environment";
+        const string Groups = "u.ts / 3600000, u.key_id, k.name, u.provider, p.kind, u.requested_model, u.operation, u.currency, u.\"user\", u.team, u.project, u.cost_center, u.customer, u.feature, u.environment, "
+            + "u.unit_prices_recorded, u.input_price_e10, u.cached_input_price_e10, u.cache_write_price_e10, u.output_price_e10";
         var command = connection.CreateCommand();
+        // Uncached input is summed per call, clamped at 0 as ModelPrice.Cost does, so the rows price what the ledger priced.
         command.CommandText = $"""
-            SELECT {Groups}, COUNT(*), SUM(u.input_tokens), SUM(u.cached_tokens), SUM(u.cache_write_tokens), SUM(u.output_tokens), SUM(u.reasoning_tokens), SUM(u.cost_e10)
+            SELECT {Groups}, COUNT(*),
+                SUM(CASE WHEN u.input_tokens > u.cached_tokens + u.cache_write_tokens THEN u.input_tokens - u.cached_tokens - u.cache_write_tokens ELSE 0 END),
+                SUM(u.cached_tokens), SUM(u.cache_write_tokens), SUM(u.output_tokens), SUM(u.reasoning_tokens), SUM(u.cost_e10)
             FROM usage u LEFT JOIN keys k ON k.id = u.key_id LEFT JOIN providers p ON p.name = u.provider
             WHERE u.ts >= @from AND u.ts < @to
             GROUP BY {Groups}
@@ -116,10 +136,41 @@ public static class FocusExport
         return command;
     }
 
-    private static IEnumerable<FocusRow> Read(DbDataReader r, DateTimeOffset from, DateTimeOffset to)
+    private static IEnumerable<FocusRow> Split(IEnumerable<FocusGroup> groups)
+    {
+        foreach (var group in groups)
+        {
+            foreach (var row in group.Split())
+            {
+                yield return row;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The catalog's price today for calls recorded before the ledger kept unit prices: the requested model's, as
+    /// <c>provider/model</c> names it, rounded to 10 decimals as recorded prices are.
+    /// </summary>
+    private static ModelPrice? TodaysPrice(PriceCatalog prices, ProviderRegistry providers, string providerName, string model)
+    {
+        if (providers.Find(providerName) is not { } provider)
+        {
+            return null;
+        }
+
+        var upstream = model.StartsWith(providerName + "/", StringComparison.Ordinal) ? model[(providerName.Length + 1)..] : model;
+        return prices.Find(provider, upstream) is { } p
+            ? p with { InputPerMtok = Tenth(p.InputPerMtok), CachedInputPerMtok = Tenth(p.CachedInputPerMtok), CacheWritePerMtok = Tenth(p.CacheWritePerMtok), OutputPerMtok = Tenth(p.OutputPerMtok) }
+            : null;
+
+        static decimal Tenth(decimal price) => Money.FromE10(Money.ToE10(price));
+    }
+
+    private static IEnumerable<FocusGroup> Read(DbDataReader r, DateTimeOffset from, DateTimeOffset to, Func<string, string, ModelPrice?> todaysPrice)
     {
         string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
         long Number(int i) => r.IsDBNull(i) ? 0 : Convert.ToInt64(r.GetValue(i), CultureInfo.InvariantCulture);
+        decimal? Price(int i) => r.IsDBNull(i) ? null : Money.FromE10(Number(i));
         while (r.Read())
         {
             var hour = DateTimeOffset.FromUnixTimeMilliseconds(Number(0) * HourMs);
@@ -131,8 +182,29 @@ public static class FocusExport
                 "azure_openai" => ("Microsoft", "Azure OpenAI"),
                 _ => (provider, provider + " API"),
             };
+            var model = Text(5)!;
+            var currency = Text(7)!;
+
+            // Recorded prices are all set or all null (the model had none); a call from before they were kept is
+            // priced at today's catalog price when that price is in the currency the call was charged in.
+            (decimal, decimal, decimal, decimal) prices = (0, 0, 0, 0);
+            var source = "none";
+            if (Number(15) == 1)
+            {
+                if (Price(16) is { } input)
+                {
+                    prices = (input, Price(17) ?? 0, Price(18) ?? 0, Price(19) ?? 0);
+                    source = "recorded";
+                }
+            }
+            else if (todaysPrice(provider, model) is { } today && today.Currency == currency)
+            {
+                prices = (today.InputPerMtok, today.CachedInputPerMtok, today.CacheWritePerMtok, today.OutputPerMtok);
+                source = "catalog";
+            }
+
             var monthStart = new DateTimeOffset(hour.Year, hour.Month, 1, 0, 0, 0, TimeSpan.Zero);
-            yield return new FocusRow
+            yield return new FocusGroup
             {
                 // The hour, cut to the export's range so a row never claims time outside it.
                 ChargePeriodStart = hour < from ? from : hour,
@@ -144,17 +216,19 @@ public static class FocusExport
                 Provider = provider,
                 ProviderName = providerName,
                 ServiceName = serviceName,
-                Model = Text(5)!,
+                Model = model,
                 Operation = Text(6)!,
-                Currency = Text(7)!,
+                Currency = currency,
                 Tags = Tags(("user", Text(8)), ("team", Text(9)), ("project", Text(10)), ("cost_center", Text(11)), ("customer", Text(12)), ("feature", Text(13)), ("environment", Text(14))),
-                Requests = Number(15),
-                Input = Number(16),
-                Cached = Number(17),
-                CacheWrite = Number(18),
-                Output = Number(19),
-                Reasoning = Number(20),
-                Cost = Money.FromE10(Number(21)),
+                Prices = prices,
+                PriceSource = source,
+                Requests = Number(20),
+                Uncached = Number(21),
+                Cached = Number(22),
+                CacheWrite = Number(23),
+                Output = Number(24),
+                Reasoning = Number(25),
+                Cost = Money.FromE10(Number(26)),
             };
         }
     }
@@ -218,7 +292,7 @@ public static class FocusExport
     {
         var fields = Columns.Select(c => c.Type switch
         {
-            FocusType.Number => (DataField)new DecimalDataField(c.Name, 38, 10, isNullable: c.Nullable),
+            FocusType.Number => (DataField)new DecimalDataField(c.Name, 38, c.Scale, isNullable: c.Nullable),
             FocusType.Timestamp => new DateTimeDataField(c.Name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Millis, isNullable: c.Nullable),
             _ => new DataField(c.Name, typeof(string), isNullable: c.Nullable),
         }).ToArray();
@@ -301,53 +375,5 @@ public enum FocusType
     Json,
 }
 
-/// <summary>One FOCUS column: its ID, data type, whether it may be null, and its value for a row.</summary>
-public sealed record FocusColumn(string Name, FocusType Type, bool Nullable, Func<FocusRow, object?> Value);
-
-/// <summary>One aggregated ledger group, the source of one FOCUS row.</summary>
-public sealed class FocusRow
-{
-    public required DateTimeOffset ChargePeriodStart { get; init; }
-
-    public required DateTimeOffset ChargePeriodEnd { get; init; }
-
-    public required DateTimeOffset BillingPeriodStart { get; init; }
-
-    public required DateTimeOffset BillingPeriodEnd { get; init; }
-
-    public string? KeyId { get; init; }
-
-    public string? KeyName { get; init; }
-
-    public required string Provider { get; init; }
-
-    public required string ProviderName { get; init; }
-
-    public required string ServiceName { get; init; }
-
-    public required string Model { get; init; }
-
-    public required string Operation { get; init; }
-
-    public required string Currency { get; init; }
-
-    public string? Tags { get; init; }
-
-    public long Requests { get; init; }
-
-    public long Input { get; init; }
-
-    public long Cached { get; init; }
-
-    public long CacheWrite { get; init; }
-
-    public long Output { get; init; }
-
-    public long Reasoning { get; init; }
-
-    public decimal Cost { get; init; }
-
-    public long Tokens => Input + Output;
-
-    public string Description => string.Create(CultureInfo.InvariantCulture, $"{Tokens} tokens of {Model} in {Requests} {(Requests == 1 ? "request" : "requests")} through Tollgate");
-}
+/// <summary>One FOCUS column: its ID, data type, whether it may be null, its value for a row, and its Parquet decimal scale.</summary>
+public sealed record FocusColumn(string Name, FocusType Type, bool Nullable, Func<FocusRow, object?> Value, int Scale = 10);

@@ -32,6 +32,14 @@ public abstract class Database
     [
         ("cache_savings_e10", "{I} NOT NULL DEFAULT 0"),
         ("routing_savings_e10", "{I} NOT NULL DEFAULT 0"),
+
+        // The unit prices (per million tokens, 1e-10 units) each call was charged at, for FOCUS rows per token kind;
+        // null when the model had no price. Rows from before these columns keep unit_prices_recorded = 0.
+        ("unit_prices_recorded", "{I} NOT NULL DEFAULT 0"),
+        ("input_price_e10", "{I}"),
+        ("cached_input_price_e10", "{I}"),
+        ("cache_write_price_e10", "{I}"),
+        ("output_price_e10", "{I}"),
     ];
 
     /// <summary>The schema, written once; engines differ only in the names of their 64-bit integer and floating types.</summary>
@@ -183,6 +191,7 @@ public abstract class Database
         "operation", "provider", "requested_model", "served_model", "stream", "input_tokens", "cached_tokens", "cache_write_tokens",
         "output_tokens", "reasoning_tokens", "cost_e10", "currency", "latency_ms", "ttft_ms", "status", "error_class", "estimated", "response_id",
         "cache_savings_e10", "routing_savings_e10",
+        "unit_prices_recorded", "input_price_e10", "cached_input_price_e10", "cache_write_price_e10", "output_price_e10",
     ];
 
     /// <summary>A record's values in <see cref="UsageColumns"/> order.</summary>
@@ -195,8 +204,12 @@ public abstract class Database
             r.Operation, r.Provider, r.RequestedModel, r.ServedModel, r.Stream ? 1L : 0L, r.InputTokens, r.CachedTokens, r.CacheWriteTokens,
             r.OutputTokens, r.ReasoningTokens, Money.ToE10(r.Cost), r.Currency, r.LatencyMs, r.TimeToFirstTokenMs, (long)r.Status, r.ErrorClass, r.Estimated ? 1L : 0L, r.ResponseId,
             Money.ToE10(r.CacheSavings), Money.ToE10(r.RoutingSavings),
+            r.UnitPricesRecorded ? 1L : 0L, PriceE10(r.InputPerMtok), PriceE10(r.CachedInputPerMtok), PriceE10(r.CacheWritePerMtok), PriceE10(r.OutputPerMtok),
         ];
     }
+
+    /// <summary>A unit price as 1e-10 units, boxed as the sinks bind it; null stays null (the model had no price).</summary>
+    private static object? PriceE10(decimal? price) => price is { } p ? Money.ToE10(p) : null;
 }
 
 /// <summary>The ledger writer's connection to the database, kept open for the writer's life.</summary>
