@@ -45,6 +45,13 @@ public abstract class GovernanceTests(GatewayHost host)
         Assert.Equal(expectedAccepted * cost, mine.GetProperty("spent").GetDecimal());
     }
 
+    [Theory]
+    [InlineData("mock/echo")]
+    [InlineData("mock/small")]
+    [InlineData("mock/large")]
+    public void The_default_test_call_is_estimated_at_the_mocks_default_input_so_it_reserves_what_it_costs(string model) =>
+        Assert.Equal(12, TokenEstimator.EstimateInput(Encoding.UTF8.GetBytes(GatewayHost.Chat(model, extra: ",\"max_tokens\":8"))));
+
     [Fact]
     public async Task A_refused_budget_answers_429_with_retry_after_to_the_period_end()
     {

@@ -206,8 +206,13 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
         return rows;
     }
 
+    /// <summary>
+    /// A chat request the gateway estimates at exactly the mock's default 12 input tokens (6 for its strings with
+    /// <c>mock/echo</c>, <c>mock/small</c> or <c>mock/large</c>, 3 for the message, 3 for the reply), so with
+    /// <c>max_tokens</c> 8 a default call reserves exactly what it costs.
+    /// </summary>
     public static string Chat(string model = "mock/echo", bool stream = false, string extra = "") =>
-        $$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Say something about tollgates."}]{{extra}}}""";
+        $$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Hi"}]{{extra}}}""";
 }
 
 /// <summary>One ledger row, with typed accessors for the columns tests check.</summary>
