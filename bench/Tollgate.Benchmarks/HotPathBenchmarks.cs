@@ -164,8 +164,14 @@ public class HotPathBenchmarks
 
     private async Task<UsageMeter> RelayStreamAsync()
     {
-        var meter = ProtocolAdapter.ChatCompletions.CreateMeter(false);
-        await SseRelay.RelayAsync(new MemoryStream(_stream, writable: false), PipeWriter.Create(Stream.Null), meter, static () => { }, static () => ValueTask.CompletedTask, CancellationToken.None);
+        var meter = ProviderProtocol.ChatCompletions.CreateMeter(false);
+        using (var deadline = new UpstreamDeadline(TimeSpan.FromMinutes(5), null, CancellationToken.None))
+        using (var relay = new SseRelay(new MemoryStream(_stream, writable: false), PipeWriter.Create(Stream.Null), meter, deadline, 16 * 1024 * 1024))
+        {
+            await relay.RelayUntilUsageAsync(static () => { });
+            await relay.FinishAsync();
+        }
+
         meter.Dispose();
         return meter;
     }

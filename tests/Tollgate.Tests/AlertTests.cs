@@ -82,7 +82,17 @@ public sealed class AlertTests : IAsyncLifetime
             Assert.Equal(AlertService.Sign(secret, t, body), signature);
         }
 
-        var deliveries = await _host.AdminJson(HttpMethod.Get, $"/admin/webhooks/{hook.GetProperty("id").GetString()}/deliveries");
+        // The receiver has every payload; the gateway marks each delivery once the answer is back, a moment later.
+        JsonElement deliveries;
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); ; await Task.Delay(50))
+        {
+            deliveries = await _host.AdminJson(HttpMethod.Get, $"/admin/webhooks/{hook.GetProperty("id").GetString()}/deliveries");
+            if (deliveries.EnumerateArray().All(d => d.GetProperty("status").GetString() == "delivered") || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+        }
+
         Assert.Equal(4, deliveries.GetArrayLength());
         Assert.All(deliveries.EnumerateArray(), d => Assert.Equal("delivered", d.GetProperty("status").GetString()));
         Assert.Equal(5, deliveries.EnumerateArray().Sum(d => d.GetProperty("attempts").GetInt32())); // one retry after the first 500

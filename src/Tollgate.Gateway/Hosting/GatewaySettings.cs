@@ -30,8 +30,17 @@ public sealed class GatewaySettings
     /// <summary>Attribution headers every proxied request must carry (or get from its key's owner fields).</summary>
     public IReadOnlyList<string> RequiredHeaders { get; set; } = [];
 
-    /// <summary>Upper bound for one upstream exchange, headers and body; streams included.</summary>
-    public int UpstreamTimeoutSeconds { get; set; } = 600;
+    /// <summary>
+    /// Optional upper bound for one whole upstream exchange. Unset: 600 s for non-streaming calls and none for streams,
+    /// which the idle timeout governs (reasoning models may stream for many minutes).
+    /// </summary>
+    public int? UpstreamTimeoutSeconds { get; set; }
+
+    /// <summary>Longest silence from a provider between reads (headers included) before the call fails.</summary>
+    public int UpstreamIdleTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Largest single SSE event accepted from a provider; a larger one fails the call (it is still recorded).</summary>
+    public int MaxSseEventBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Usage records waiting for the ledger writer; when full, the proxy waits (back-pressure) rather than drop a record.</summary>
     public int LedgerQueueCapacity { get; set; } = 100_000;
@@ -95,6 +104,8 @@ public sealed class GatewaySettings
         s.CalibrateReservations = Bool(env("TOLLGATE_RESERVATION_CALIBRATION"), "TOLLGATE_RESERVATION_CALIBRATION") ?? s.CalibrateReservations;
         s.TelemetryEndUser = Bool(env("TOLLGATE_OTEL_ENDUSER"), "TOLLGATE_OTEL_ENDUSER") ?? s.TelemetryEndUser;
         s.UpstreamTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_TIMEOUT_SECONDS") ?? s.UpstreamTimeoutSeconds;
+        s.UpstreamIdleTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_IDLE_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_IDLE_TIMEOUT_SECONDS") ?? s.UpstreamIdleTimeoutSeconds;
+        s.MaxSseEventBytes = (int?)Long(env("TOLLGATE_MAX_SSE_EVENT_BYTES"), "TOLLGATE_MAX_SSE_EVENT_BYTES") ?? s.MaxSseEventBytes;
         if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)
         {
             s.RequiredHeaders = required.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -131,6 +142,16 @@ public sealed class GatewaySettings
         if (UpstreamTimeoutSeconds < 1)
         {
             throw new ArgumentException("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS must be positive");
+        }
+
+        if (UpstreamIdleTimeoutSeconds < 1)
+        {
+            throw new ArgumentException("TOLLGATE_UPSTREAM_IDLE_TIMEOUT_SECONDS must be positive");
+        }
+
+        if (MaxSseEventBytes < 4096)
+        {
+            throw new ArgumentException("TOLLGATE_MAX_SSE_EVENT_BYTES must be at least 4096");
         }
 
         if (ReservationMargin is < 1m or > 10m)

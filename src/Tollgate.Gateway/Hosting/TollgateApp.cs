@@ -96,8 +96,9 @@ public static partial class TollgateApp
         services.AddSingleton<Alerts.AlertService>();
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertService>());
         services.AddHttpClient(Alerts.AlertService.HttpClientName).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
+        services.AddSingleton<UpstreamClient>();
         services.AddSingleton<ProxyPipeline>();
-        services.AddHttpClient(ProxyPipeline.UpstreamClientName)
+        services.AddHttpClient(UpstreamClient.Name)
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
@@ -178,7 +179,7 @@ public static partial class TollgateApp
         {
             LogUnexpected(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Unexpected"), e, context.Request.Method, context.Request.Path.Value);
             context.Response.Clear();
-            var shape = context.Request.Path.StartsWithSegments(Protocols.ProtocolAdapter.Messages.Path) ? ErrorShape.Anthropic : ErrorShape.OpenAi;
+            var shape = context.Request.Path.StartsWithSegments(Protocols.ClientProtocol.Messages.Path) ? ErrorShape.Anthropic : ErrorShape.OpenAi;
             await ErrorWriter.WriteAsync(context, shape, new GatewayError(500, "internal_error", "Tollgate failed unexpectedly; the failure is logged."));
         }
     }
@@ -186,12 +187,12 @@ public static partial class TollgateApp
     private static void MapProxy(this WebApplication app)
     {
         var pipeline = app.Services.GetRequiredService<ProxyPipeline>();
-        app.MapPost(Protocols.ProtocolAdapter.ChatCompletions.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.ChatCompletions));
-        app.MapPost(Protocols.ProtocolAdapter.Embeddings.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.Embeddings));
-        app.MapPost(Protocols.ProtocolAdapter.Messages.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.Messages));
-        app.MapPost(Protocols.ProtocolAdapter.Responses.Path, context => pipeline.HandleAsync(context, Protocols.ProtocolAdapter.Responses));
+        app.MapPost(Protocols.ClientProtocol.ChatCompletions.Path, context => pipeline.HandleAsync(context, Protocols.ClientProtocol.ChatCompletions));
+        app.MapPost(Protocols.ClientProtocol.Embeddings.Path, context => pipeline.HandleAsync(context, Protocols.ClientProtocol.Embeddings));
+        app.MapPost(Protocols.ClientProtocol.Messages.Path, context => pipeline.HandleAsync(context, Protocols.ClientProtocol.Messages));
+        app.MapPost(Protocols.ClientProtocol.Responses.Path, context => pipeline.HandleAsync(context, Protocols.ClientProtocol.Responses));
         // Codex CLI first tries the Responses API over a WebSocket: refuse at once so it falls back to SSE without delay.
-        app.MapGet(Protocols.ProtocolAdapter.Responses.Path, context => ErrorWriter.WriteAsync(context, ErrorShape.OpenAi, GatewayError.WebSocketNotSupported));
+        app.MapGet(Protocols.ClientProtocol.Responses.Path, context => ErrorWriter.WriteAsync(context, ErrorShape.OpenAi, GatewayError.WebSocketNotSupported));
         app.MapGet("/v1/responses/{id}", (HttpContext context, string id) => pipeline.HandleFollowUpAsync(context, id, "responses.retrieve", ""));
         app.MapDelete("/v1/responses/{id}", (HttpContext context, string id) => pipeline.HandleFollowUpAsync(context, id, "responses.delete", ""));
         app.MapPost("/v1/responses/{id}/cancel", (HttpContext context, string id) => pipeline.HandleFollowUpAsync(context, id, "responses.cancel", "/cancel"));

@@ -32,6 +32,12 @@ public static class ErrorWriter
         }
 
         response.Headers[HeaderNames.ContentType] = "application/json";
+        return response.Body.WriteAsync(Body(shape, error)).AsTask();
+    }
+
+    /// <summary>The error body in the called API's shape (also the payload of a stream's error event).</summary>
+    public static byte[] Body(ErrorShape shape, GatewayError error)
+    {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -65,7 +71,24 @@ public static class ErrorWriter
             w.WriteEndObject();
         }
 
-        return response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The Responses API's stream error event payload: <c>{"type":"error","code","message","param"}</c>.</summary>
+    public static byte[] ResponsesStreamError(GatewayError error)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "error");
+            w.WriteString("code", error.Code);
+            w.WriteString("message", error.Message);
+            w.WriteNull("param");
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static string OpenAiType(int status) => status switch

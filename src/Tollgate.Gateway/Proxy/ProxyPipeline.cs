@@ -13,10 +13,13 @@ using Tollgate.Gateway.Providers;
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary>
-/// The request pipeline, top to bottom: authenticate → read and parse the body → route → policy → forward and relay
-/// → settle into exactly one usage record. Every API endpoint runs through here; only the <see cref="ProtocolAdapter"/> differs.
+/// The request pipeline, top to bottom: admit (key, attribution, body) → parse → route → policy → govern → forward →
+/// receive → settle → deliver. Every API endpoint runs through here; the client-facing half of its API is a
+/// <see cref="ClientProtocol"/>, the provider-facing half a <see cref="ProviderProtocol"/>. Forwarding yields a value
+/// (<see cref="UpstreamClient"/>), one settle step turns whatever happened into exactly one usage record, and only then
+/// does the client get the end of the answer.
 /// </summary>
-public sealed partial class ProxyPipeline(
+internal sealed partial class ProxyPipeline(
     KeyService keys,
     ProviderRegistry providers,
     PriceCatalog prices,
@@ -25,88 +28,86 @@ public sealed partial class ProxyPipeline(
     Governance.Governor governor,
     ConfigLoader config,
     ConfigSync sync,
-    IHttpClientFactory httpClients,
+    UpstreamClient upstream,
     GatewaySettings settings,
     Telemetry.GatewayTelemetry telemetry,
     TimeProvider time,
     ILogger<ProxyPipeline> log)
 {
-    public const string UpstreamClientName = "upstream";
     public const string RequestIdHeader = "X-Tollgate-Request-Id";
     public const string CostHeader = "X-Tollgate-Cost";
 
-    private readonly TimeSpan _upstreamTimeout = TimeSpan.FromSeconds(settings.UpstreamTimeoutSeconds);
+    /// <summary>The overall cap of a non-streaming exchange when <c>TOLLGATE_UPSTREAM_TIMEOUT_SECONDS</c> is unset.</summary>
+    private static readonly TimeSpan DefaultNonStreamingCap = TimeSpan.FromSeconds(600);
 
-    public async Task HandleAsync(HttpContext context, ProtocolAdapter adapter)
+    private readonly TimeSpan _idleTimeout = TimeSpan.FromSeconds(settings.UpstreamIdleTimeoutSeconds);
+
+    public async Task HandleAsync(HttpContext context, ClientProtocol client)
     {
         var started = Stopwatch.GetTimestamp();
         var requestId = Guid.CreateVersion7().ToString();
         context.Response.Headers[RequestIdHeader] = requestId;
 
-        if (await AdmitAsync(context, adapter.Shape, config.RequiredHeaders) is not var (key, attribution, body))
+        if (await AdmitAsync(context, client.Shape, config.RequiredHeaders) is not var (key, attribution, body))
         {
             return;
         }
 
         using (body)
         {
-            if (adapter.Validate(body.Span, out var request) is { } invalid)
+            // Parse.
+            if (client.Validate(body.Span, out var request) is { } invalid)
             {
-                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.InvalidRequest(invalid));
+                await ErrorWriter.WriteAsync(context, client.Shape, GatewayError.InvalidRequest(invalid));
                 return;
             }
 
+            // Route: provider/model → the provider, spoken to in the client's own API.
             var slash = request.Model.IndexOf('/', StringComparison.Ordinal);
             var provider = slash > 0 ? providers.Find(request.Model.AsSpan(0, slash)) : null;
             if (provider is null || slash == request.Model.Length - 1)
             {
-                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.ModelNotFound(request.Model));
+                await ErrorWriter.WriteAsync(context, client.Shape, GatewayError.ModelNotFound(request.Model));
                 return;
             }
 
-            if (!provider.Kind.Speaks(adapter.Api))
+            var api = ProviderProtocol.SameAs(client);
+            if (!provider.Kind.Speaks(api.Api))
             {
-                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.InvalidRequest(
-                    $"The provider '{provider.Name}' ({provider.Kind.ToWire()}) does not serve {adapter.Path}; use {ProtocolAdapter.AlternativeFor(provider.Kind)}.", "model"));
+                await ErrorWriter.WriteAsync(context, client.Shape, GatewayError.InvalidRequest(
+                    $"The provider '{provider.Name}' ({provider.Kind.ToWire()}) does not serve {client.Path}; use {ClientProtocol.AlternativeFor(provider.Kind)}.", "model"));
                 return;
             }
 
-            if (!governor.AllowsModel(key, request.Model))
+            // Policy.
+            if (await CheckPolicyAsync(key, provider, request) is { } denied)
             {
-                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.ModelNotAllowed(request.Model));
+                await ErrorWriter.WriteAsync(context, client.Shape, denied);
                 return;
             }
 
-            if (request.Background)
-            {
-                await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.InvalidRequest(
-                    "'background: true' is not supported yet: Tollgate meters a response while it streams through, and a background response finishes after the request.", "background"));
-                return;
-            }
-
-            if (request.PreviousResponseId is { } previous && await CheckPreviousResponseAsync(previous, key, provider) is { } previousError)
-            {
-                await ErrorWriter.WriteAsync(context, adapter.Shape, previousError);
-                return;
-            }
-
+            // Govern: reserve against every limit, all or nothing; the rate-limit state goes out on refusals too.
             var upstreamModel = request.Model[(slash + 1)..];
-            var outputCap = adapter.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
+            var outputCap = client.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
             var (lease, refusal, rateHeaders) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap, calibrates: request.PreviousResponseId is null);
-            rateHeaders?.Apply(context.Response, adapter.Shape, time.GetUtcNow());
+            if (rateHeaders is not null)
+            {
+                client.WriteRateHeaders(context.Response, rateHeaders, time.GetUtcNow());
+            }
+
             if (lease is null)
             {
-                await ErrorWriter.WriteAsync(context, adapter.Shape, refusal!);
+                await ErrorWriter.WriteAsync(context, client.Shape, refusal!);
                 return;
             }
 
-            var injected = adapter.InjectsStreamUsage(request);
+            // Forward → receive → settle → deliver.
+            var injected = api.InjectsStreamUsage(request);
             using var forwardBody = BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
-            var record = NewRecord(requestId, key, attribution, adapter.Operation, provider, request.Model, request.Stream);
-            using var meter = adapter.CreateMeter(injected);
-            var call = new UpstreamCall(HttpMethod.Post, provider.Endpoint(adapter.Api), forwardBody.Memory);
-            await ForwardAsync(context, adapter, provider, call, meter, body, record, started, lease);
-            if (adapter == ProtocolAdapter.Responses && record.Status < 400 && record.ResponseId is { } responseId)
+            var record = NewRecord(requestId, key, attribution, client.Operation, provider, request.Model, request.Stream);
+            using var meter = api.CreateMeter(injected);
+            await ExchangeAsync(context, client, new UpstreamRequest(HttpMethod.Post, api.Endpoint(provider), forwardBody.Memory, provider, context.Request.Headers), meter, body, record, started, lease);
+            if (client == ClientProtocol.Responses && record.Status < 400 && record.ResponseId is { } responseId)
             {
                 responseOwners.Remember(responseId, new ResponseOwner(provider.Name, key.Id, request.Model));
             }
@@ -122,27 +123,26 @@ public sealed partial class ProxyPipeline(
         var started = Stopwatch.GetTimestamp();
         var requestId = Guid.CreateVersion7().ToString();
         context.Response.Headers[RequestIdHeader] = requestId;
-        var adapter = ProtocolAdapter.ResponsesFollowUp;
-        if (await AdmitAsync(context, adapter.Shape, []) is not var (key, attribution, body))
+        var client = ClientProtocol.ResponsesFollowUp;
+        if (await AdmitAsync(context, client.Shape, []) is not var (key, attribution, body))
         {
-            return;
-        }
-
-        var owner = await responseOwners.FindAsync(responseId);
-        var provider = owner is not null && owner.KeyId == key.Id ? providers.Find(owner.Provider) : null;
-        if (provider is null)
-        {
-            body.Dispose();
-            await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.ResponseNotFound(responseId));
             return;
         }
 
         using (body)
         {
+            var owner = await responseOwners.FindAsync(responseId, context.RequestAborted);
+            var provider = owner is not null && owner.KeyId == key.Id ? providers.Find(owner.Provider) : null;
+            if (provider is null)
+            {
+                await ErrorWriter.WriteAsync(context, client.Shape, GatewayError.ResponseNotFound(responseId));
+                return;
+            }
+
             var record = NewRecord(requestId, key, attribution, operation, provider, owner!.Model, stream: false);
-            using var meter = adapter.CreateMeter(false);
-            var call = new UpstreamCall(new HttpMethod(context.Request.Method), provider.ResponseEndpoint(responseId, suffix, context.Request.QueryString.Value ?? ""), body.Memory);
-            await ForwardAsync(context, adapter, provider, call, meter, body, record, started, Governance.Reservation.None);
+            using var meter = ProviderProtocol.ResponsesFollowUp.CreateMeter(false);
+            var call = new UpstreamRequest(new HttpMethod(context.Request.Method), provider.ResponseEndpoint(responseId, suffix, context.Request.QueryString.Value ?? ""), body.Memory, provider, context.Request.Headers);
+            await ExchangeAsync(context, client, call, meter, body, record, started, Governance.Reservation.None);
         }
     }
 
@@ -175,9 +175,26 @@ public sealed partial class ProxyPipeline(
         return new Admission(key, attribution, body);
     }
 
-    private async ValueTask<GatewayError?> CheckPreviousResponseAsync(string previous, VirtualKey key, Provider provider)
+    /// <summary>The policy step: model allowlists (key and plan), what the gateway cannot meter yet, and response ownership.</summary>
+    private async ValueTask<GatewayError?> CheckPolicyAsync(VirtualKey key, Provider provider, ParsedRequest request)
     {
-        var owner = await responseOwners.FindAsync(previous);
+        if (!governor.AllowsModel(key, request.Model))
+        {
+            return GatewayError.ModelNotAllowed(request.Model);
+        }
+
+        if (request.Background)
+        {
+            return GatewayError.InvalidRequest(
+                "'background: true' is not supported yet: Tollgate meters a response while it streams through, and a background response finishes after the request.", "background");
+        }
+
+        if (request.PreviousResponseId is not { } previous)
+        {
+            return null;
+        }
+
+        var owner = await responseOwners.FindAsync(previous, CancellationToken.None);
         if (owner is null || owner.KeyId != key.Id)
         {
             return GatewayError.ResponseNotFound(previous);
@@ -217,144 +234,95 @@ public sealed partial class ProxyPipeline(
         return null;
     }
 
-    private async Task ForwardAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UpstreamCall call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started, Governance.Reservation lease)
+    /// <summary>Forward → receive → settle → deliver: one exchange with a provider, settled exactly once.</summary>
+    private async Task ExchangeAsync(HttpContext context, ClientProtocol client, UpstreamRequest call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started, Governance.Reservation lease)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(_upstreamTimeout);
-        var cancel = deadline.Token;
-        HttpResponseMessage? upstream = null;
-        var recorded = false;
-        var content = call.Body.IsEmpty ? null : new TrackedContent(call.Body);
+        var cap = settings.UpstreamTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : record.Stream ? (TimeSpan?)null : DefaultNonStreamingCap;
+        using var deadline = new UpstreamDeadline(_idleTimeout, cap, context.RequestAborted);
+        using var response = await upstream.SendAsync(call, deadline);
+        using var received = await ReceiveAsync(context, response, meter, deadline, record, started);
+        await SettleAsync(context, received, meter, requestBody, call.Provider, record, started, lease);
+        await DeliverAsync(context, client, call.Provider, received, record);
+    }
+
+    /// <summary>
+    /// Takes in the provider's answer: a whole body (answers and error bodies), or a stream relayed until its usage
+    /// arrives (the client sees its events as they come; the end waits for settlement). Failures become values.
+    /// </summary>
+    private async Task<Received> ReceiveAsync(HttpContext context, UpstreamResponse response, UsageMeter meter, UpstreamDeadline deadline, UsageRecord record, long started)
+    {
+        if (response.Failure != UpstreamFailure.None)
+        {
+            return new Received(response, response.Failure, null, null);
+        }
+
+        SseRelay? relay = null;
         try
         {
-            using var message = new HttpRequestMessage(call.Method, call.Uri) { Content = content };
-
-            UpstreamHeaders.CopyRequestHeaders(context.Request.Headers, message, provider);
-            upstream = await httpClients.CreateClient(UpstreamClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancel);
-            var status = (int)upstream.StatusCode;
-            if (status >= 400)
+            if (response.Status < 400 && response.IsEventStream)
             {
-                await RelayUpstreamErrorAsync(context, adapter, provider, upstream, record, meter, RecordAsync, cancel);
-                return;
-            }
-
-            record.Status = status;
-            var response = context.Response;
-            response.StatusCode = status;
-            UpstreamHeaders.CopyResponseHeaders(upstream, response);
-            var upstreamStream = await upstream.Content.ReadAsStreamAsync(cancel);
-            if (upstream.Content.Headers.ContentType?.MediaType == "text/event-stream")
-            {
-                response.Headers.CacheControl = "no-cache";
+                var http = context.Response;
+                http.StatusCode = response.Status;
+                UpstreamHeaders.CopyResponseHeaders(response.Message!, http);
+                http.Headers.CacheControl = "no-cache";
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-                await response.StartAsync(cancel);
-                await SseRelay.RelayAsync(upstreamStream, response.BodyWriter, meter, () => record.TimeToFirstTokenMs = Elapsed(started), RecordAsync, cancel);
+                await http.StartAsync(deadline.Token);
+                relay = new SseRelay(await response.Message!.Content.ReadAsStreamAsync(deadline.Token), http.BodyWriter, meter, deadline, settings.MaxSseEventBytes);
+                await relay.RelayUntilUsageAsync(() => record.TimeToFirstTokenMs = Elapsed(started));
+                return new Received(response, UpstreamFailure.None, null, relay);
             }
-            else
+
+            var body = await response.ReadBodyAsync(deadline);
+            if (response.Status < 400)
             {
-                using var responseBody = await ReadAllAsync(upstreamStream, upstream.Content.Headers.ContentLength, cancel);
                 record.TimeToFirstTokenMs = Elapsed(started);
-                meter.ReadResponse(responseBody.Span);
-                response.ContentLength = responseBody.Length;
-                // Recorded before the client can have the answer, so a report asked right after it includes this call.
-                await RecordAsync();
-                response.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
-                await response.Body.WriteAsync(responseBody.Memory, cancel);
+                meter.ReadResponse(body.Span);
             }
+
+            return new Received(response, UpstreamFailure.None, body, null);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
-            // Once recorded, the call is settled; a client leaving during the last write changes nothing.
-            if (!recorded)
-            {
-                await FailAsync(context, adapter, provider, record, e, timedOut: deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested, RecordAsync);
-            }
+            return new Received(response, UpstreamClient.Classify(e, deadline, sent: true), null, relay);
         }
-        finally
-        {
-            upstream?.Dispose();
-            await RecordAsync();
-        }
+    }
 
-        // Settle once: actual usage into the record and the counters, then exactly one record to the ledger.
-        async ValueTask RecordAsync()
+    /// <summary>
+    /// The one settle step: whatever happened becomes the record (status, error class, usage: reported, estimated, or
+    /// nothing for a request that never reached the provider), the reservation is settled, the record goes to the ledger
+    /// and to telemetry. It runs before the client can have the end of the answer, so a report asked right after includes the call.
+    /// </summary>
+    private async Task SettleAsync(HttpContext context, Received received, UsageMeter meter, PooledBuffer requestBody, Provider provider, UsageRecord record, long started, Governance.Reservation lease)
+    {
+        var status = received.Response.Status;
+        if (received.Failure != UpstreamFailure.None)
         {
-            if (recorded)
+            record.ErrorClass = ErrorClass(received.Failure);
+            record.Status = received.Failure == UpstreamFailure.ClientCancelled ? 499 : context.Response.HasStarted ? status : FailureError(received.Failure, provider).Status;
+            if (!received.Response.Sent)
             {
-                return;
-            }
-
-            recorded = true;
-            record.ErrorClass ??= meter.StreamError;
-            if (upstream is null && content is { Sent: false })
-            {
-                // The request never left the gateway (connection refused, cancelled before sending): the provider cannot
-                // bill it, so it carries no tokens and no cost. Once sent, a failed call keeps its estimate.
+                // The request never left the gateway: the provider cannot bill it, so it carries no tokens and no cost.
                 meter.MarkNothingBilled();
             }
 
-            Settle(record, meter, requestBody, provider, started);
-            await lease.SettleAsync(record);
-            await ledger.EnqueueAsync(record);
-            telemetry.Record(record, provider, meter.FinishReason, context.Request.Headers);
+            if (received.Failure != UpstreamFailure.ClientCancelled)
+            {
+                LogUpstreamFailure(log, provider.Name, record.ErrorClass);
+            }
         }
-    }
-
-    /// <summary>Provider 4xx answers go back as they came (the client's SDK understands them); 5xx become 502 <c>upstream_error</c>.</summary>
-    private static async Task RelayUpstreamErrorAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, HttpResponseMessage upstream, UsageRecord record, UsageMeter meter, Func<ValueTask> recordAsync, CancellationToken cancel)
-    {
-        var status = (int)upstream.StatusCode;
-        record.ErrorClass = "upstream_" + status.ToString(CultureInfo.InvariantCulture);
-        meter.MarkNothingBilled();
-        using var errorBody = await ReadAllAsync(await upstream.Content.ReadAsStreamAsync(cancel), upstream.Content.Headers.ContentLength, cancel);
-        if (status >= 500)
+        else if (status >= 400)
         {
-            record.Status = 502;
-            await recordAsync();
-            await ErrorWriter.WriteAsync(context, adapter.Shape, GatewayError.UpstreamError($"The provider '{provider.Name}' failed with status {status}."));
-            return;
+            // Providers do not bill a request they refused.
+            record.ErrorClass = "upstream_" + status.ToString(CultureInfo.InvariantCulture);
+            record.Status = status >= 500 ? 502 : status;
+            meter.MarkNothingBilled();
+        }
+        else
+        {
+            record.Status = status;
         }
 
-        record.Status = status;
-        await recordAsync();
-        context.Response.StatusCode = status;
-        UpstreamHeaders.CopyResponseHeaders(upstream, context.Response);
-        context.Response.Headers[ErrorWriter.ErrorCodeHeader] = "upstream_error";
-        context.Response.ContentLength = errorBody.Length;
-        await context.Response.Body.WriteAsync(errorBody.Memory, cancel);
-    }
-
-    private async Task FailAsync(HttpContext context, ProtocolAdapter adapter, Provider provider, UsageRecord record, Exception exception, bool timedOut, Func<ValueTask> recordAsync)
-    {
-        // The client going away can surface as its abort token, a completed pipe, or an I/O error on our write.
-        if (context.RequestAborted.IsCancellationRequested || exception is ClientDisconnectedException or Microsoft.AspNetCore.Connections.ConnectionResetException)
-        {
-            record.Status = 499;
-            record.ErrorClass = "client_cancelled";
-            return;
-        }
-
-        var started = context.Response.HasStarted;
-        var (error, errorClass) = exception switch
-        {
-            OperationCanceledException when timedOut => (GatewayError.UpstreamTimeout(provider.Name), "upstream_timeout"),
-            HttpRequestException when !started && record.Status == 0 => (GatewayError.UpstreamError($"The provider '{provider.Name}' could not be reached."), "upstream_connect"),
-            _ => (GatewayError.UpstreamError($"The provider '{provider.Name}' broke off the response."), "upstream_broken"),
-        };
-        LogUpstreamFailure(log, provider.Name, errorClass, exception.GetType().Name);
-        record.ErrorClass = errorClass;
-        if (!started)
-        {
-            record.Status = error.Status;
-        }
-
-        await recordAsync();
-        await ErrorWriter.WriteAsync(context, adapter.Shape, error);
-    }
-
-    /// <summary>Actual usage where the provider reported it, tokenizer estimates where not; cost from the catalog.</summary>
-    private void Settle(UsageRecord record, UsageMeter meter, PooledBuffer requestBody, Provider provider, long started)
-    {
+        record.ErrorClass ??= meter.StreamError;
         var (usage, estimated) = meter.Result(() => TokenEstimator.EstimateInput(requestBody.Span));
         record.InputTokens = usage.Input;
         record.CachedTokens = usage.Cached;
@@ -370,36 +338,113 @@ public sealed partial class ProxyPipeline(
         record.ChargeAt(price);
         record.Currency = price?.Currency ?? prices.DefaultCurrency;
         record.LatencyMs = Elapsed(started);
+        await lease.SettleAsync(record);
+        await ledger.EnqueueAsync(record);
+        telemetry.Record(record, provider, meter.FinishReason, context.Request.Headers);
     }
 
-    private static async Task<PooledBuffer> ReadAllAsync(Stream stream, long? length, CancellationToken cancel)
+    /// <summary>
+    /// Gives the client what is left: the answer, the provider's 4xx as it came (the client's SDK understands it), a
+    /// 502 for its 5xx, an error in the client's API (as an error event when a stream is under way), or the stream's end.
+    /// The call is settled already; a client leaving now changes nothing.
+    /// </summary>
+    private static async Task DeliverAsync(HttpContext context, ClientProtocol client, Provider provider, Received received, UsageRecord record)
     {
-        var buffer = new PooledBuffer((int)Math.Min(length ?? 16 * 1024, 64 * 1024 * 1024) + 1);
+        var http = context.Response;
+        var status = received.Response.Status;
         try
         {
-            int read;
-            while ((read = await stream.ReadAsync(buffer.GetMemory(16 * 1024), cancel)) > 0)
+            if (received.Failure == UpstreamFailure.ClientCancelled)
             {
-                buffer.Advance(read);
+                return;
             }
 
-            return buffer;
+            if (received.Failure != UpstreamFailure.None)
+            {
+                var error = FailureError(received.Failure, provider);
+                if (http.HasStarted)
+                {
+                    await http.BodyWriter.WriteAsync(client.StreamErrorEvent(error));
+                    return;
+                }
+
+                await ErrorWriter.WriteAsync(context, client.Shape, error);
+                return;
+            }
+
+            if (received.Relay is { } relay)
+            {
+                await relay.FinishAsync();
+                return;
+            }
+
+            if (status >= 500)
+            {
+                await ErrorWriter.WriteAsync(context, client.Shape, GatewayError.UpstreamError($"The provider '{provider.Name}' failed with status {status}."));
+                return;
+            }
+
+            http.StatusCode = status;
+            UpstreamHeaders.CopyResponseHeaders(received.Response.Message!, http);
+            if (status >= 400)
+            {
+                http.Headers[ErrorWriter.ErrorCodeHeader] = "upstream_error";
+            }
+            else
+            {
+                http.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
+            }
+
+            http.ContentLength = received.Body!.Length;
+            await http.Body.WriteAsync(received.Body.Memory, context.RequestAborted);
         }
-        catch
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
-            buffer.Dispose();
-            throw;
+            // The call is settled; the client left during the last writes, or the provider broke off a stream's tail.
+            context.Abort();
+        }
+    }
+
+    private static GatewayError FailureError(UpstreamFailure failure, Provider provider) => failure switch
+    {
+        UpstreamFailure.Timeout => GatewayError.UpstreamTimeout(provider.Name),
+        UpstreamFailure.Connect => GatewayError.UpstreamError($"The provider '{provider.Name}' could not be reached."),
+        UpstreamFailure.EventTooLarge => GatewayError.UpstreamError($"The provider '{provider.Name}' sent a stream event larger than the gateway accepts."),
+        _ => GatewayError.UpstreamError($"The provider '{provider.Name}' broke off the response."),
+    };
+
+    private static string ErrorClass(UpstreamFailure failure) => failure switch
+    {
+        UpstreamFailure.Connect => "upstream_connect",
+        UpstreamFailure.Timeout => "upstream_timeout",
+        UpstreamFailure.EventTooLarge => "upstream_event_too_large",
+        UpstreamFailure.ClientCancelled => "client_cancelled",
+        _ => "upstream_broken",
+    };
+
+    /// <summary>What came back from a provider, ready to be settled and delivered: a body, a paused stream, or a failure.</summary>
+    private sealed class Received(UpstreamResponse response, UpstreamFailure failure, PooledBuffer? body, SseRelay? relay) : IDisposable
+    {
+        public UpstreamResponse Response { get; } = response;
+
+        public UpstreamFailure Failure { get; } = failure;
+
+        public PooledBuffer? Body { get; } = body;
+
+        public SseRelay? Relay { get; } = relay;
+
+        public void Dispose()
+        {
+            Body?.Dispose();
+            Relay?.Dispose();
         }
     }
 
     /// <summary>A request that passed authentication and attribution, with its body (to dispose).</summary>
     private readonly record struct Admission(VirtualKey Key, Attribution Attribution, PooledBuffer Body);
 
-    /// <summary>One request to a provider: method, URI and the body to send (empty for none).</summary>
-    private readonly record struct UpstreamCall(HttpMethod Method, Uri Uri, ReadOnlyMemory<byte> Body);
-
     private static double Elapsed(long started) => Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Provider} failed: {ErrorClass} ({ExceptionType})")]
-    private static partial void LogUpstreamFailure(ILogger logger, string provider, string errorClass, string exceptionType);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {Provider} failed: {ErrorClass}")]
+    private static partial void LogUpstreamFailure(ILogger logger, string provider, string errorClass);
 }

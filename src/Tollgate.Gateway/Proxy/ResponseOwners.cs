@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Tollgate.Gateway.Ledger;
 using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Proxy;
@@ -9,9 +8,11 @@ public sealed record ResponseOwner(string Provider, string KeyId, string Model);
 
 /// <summary>
 /// Remembers who created each response so follow-ups and <c>previous_response_id</c> go only to that provider and only
-/// for that key. Recent ones are answered from memory; older ones from the ledger, where every response id is recorded.
+/// for that key. This replica's responses are answered from memory (remembered as each call ends); others' from the
+/// ledger, where every response id is recorded, with an asynchronous query (never a wait for this replica's writer:
+/// what it has not written yet is in memory).
 /// </summary>
-public sealed class ResponseOwners(Database db, LedgerWriter ledger)
+public sealed class ResponseOwners(Database db)
 {
     private const int Capacity = 100_000;
     private readonly ConcurrentDictionary<string, ResponseOwner> _recent = new(StringComparer.Ordinal);
@@ -29,19 +30,18 @@ public sealed class ResponseOwners(Database db, LedgerWriter ledger)
         }
     }
 
-    public async ValueTask<ResponseOwner?> FindAsync(string responseId)
+    public async ValueTask<ResponseOwner?> FindAsync(string responseId, CancellationToken cancel)
     {
         if (_recent.TryGetValue(responseId, out var owner))
         {
             return owner;
         }
 
-        await ledger.FlushAsync();
-        using var connection = db.Open();
-        using var command = connection.CreateCommand();
+        await using var connection = await db.OpenAsync(cancel);
+        await using var command = connection.CreateCommand();
         command.CommandText = "SELECT provider, key_id, requested_model FROM usage WHERE response_id = @id AND key_id IS NOT NULL AND status < 400 ORDER BY ts LIMIT 1";
         Database.AddParameters(command, ("@id", responseId));
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? new ResponseOwner(reader.GetString(0), reader.GetString(1), reader.GetString(2)) : null;
+        await using var reader = await command.ExecuteReaderAsync(cancel);
+        return await reader.ReadAsync(cancel) ? new ResponseOwner(reader.GetString(0), reader.GetString(1), reader.GetString(2)) : null;
     }
 }

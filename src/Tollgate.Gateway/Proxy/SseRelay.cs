@@ -7,102 +7,142 @@ namespace Tollgate.Gateway.Proxy;
 /// <summary>
 /// Relays a server-sent-event stream event by event, flushing after every read so the client sees each event as
 /// soon as the provider sent it. The meter sees each event's data on the way through; nothing is buffered beyond
-/// one incomplete event.
+/// one incomplete event, and that one at most <c>TOLLGATE_MAX_SSE_EVENT_BYTES</c>.
+/// <para>
+/// It runs in two steps so the pipeline can settle in between: <see cref="RelayUntilUsageAsync"/> returns as soon as the
+/// meter has the provider's final usage, with the events that carried it written but not yet flushed;
+/// <see cref="FinishAsync"/> then lets the client have them and the rest. Failures surface as exceptions.
+/// </para>
 /// </summary>
-public static class SseRelay
+internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter meter, UpstreamDeadline deadline, int maxEventBytes) : IDisposable
 {
     private const int BufferSize = 16 * 1024;
 
-    /// <summary>
-    /// Copies until the provider ends the stream. <paramref name="onUsage"/> runs once, as soon as the meter has the
-    /// provider's final usage and before the events carrying it reach the client. Cancellation and I/O failures surface
-    /// as exceptions to the pipeline.
-    /// </summary>
-    public static async Task RelayAsync(Stream upstream, PipeWriter client, UsageMeter meter, Action onFirstByte, Func<ValueTask> onUsage, CancellationToken cancellationToken)
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    private int _start;
+    private int _end;
+    private bool _ended;
+
+    /// <summary>Relays until the meter has final usage or the provider ends the stream; <paramref name="onFirstByte"/> runs at the first bytes.</summary>
+    public async Task RelayUntilUsageAsync(Action onFirstByte)
     {
-        var usageReported = false;
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        var start = 0;
-        var end = 0;
         var first = true;
-        try
+        while (await ReadAsync())
         {
-            while (true)
+            if (first)
             {
-                if (end == buffer.Length)
-                {
-                    buffer = MakeRoom(buffer, ref start, ref end);
-                }
-
-                var read = await upstream.ReadAsync(buffer.AsMemory(end), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                if (first)
-                {
-                    first = false;
-                    onFirstByte();
-                }
-
-                end += read;
-                while (NextEvent(buffer.AsSpan(start, end - start), out var length, out var separator))
-                {
-                    Forward(buffer.AsSpan(start, length + separator), length, meter, client);
-                    start += length + separator;
-                }
-
-                if (start == end)
-                {
-                    start = end = 0;
-                }
-
-                if (meter.Complete && !usageReported)
-                {
-                    usageReported = true;
-                    await onUsage();
-                }
-
-                var flush = await client.FlushAsync(cancellationToken);
-                if (flush.IsCanceled || flush.IsCompleted)
-                {
-                    throw new ClientDisconnectedException();
-                }
+                first = false;
+                onFirstByte();
             }
 
-            if (end > start)
+            ForwardEvents();
+            if (meter.Complete)
             {
-                // A last event without its blank line: meter it and pass it on as it came.
-                Forward(buffer.AsSpan(start, end - start), end - start, meter, client);
-                await client.FlushAsync(cancellationToken);
+                return; // written, not flushed: the call is settled before the client can have its end
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            await FlushAsync();
         }
     }
 
-    /// <summary>Moves the incomplete event to the front, or grows the buffer when the event fills it.</summary>
-    private static byte[] MakeRoom(byte[] buffer, ref int start, ref int end)
+    /// <summary>Flushes what is pending and relays the rest of the stream, a last event without its blank line included.</summary>
+    public async Task FinishAsync()
     {
-        var pending = end - start;
-        if (start > 0)
+        await FlushAsync();
+        while (await ReadAsync())
         {
-            buffer.AsSpan(start, pending).CopyTo(buffer);
+            ForwardEvents();
+            await FlushAsync();
+        }
+
+        if (_end > _start)
+        {
+            // A last event without its blank line: meter it and pass it on as it came.
+            Forward(_buffer.AsSpan(_start, _end - _start), _end - _start, meter, client);
+            _start = _end;
+            await FlushAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+    }
+
+    private async Task<bool> ReadAsync()
+    {
+        if (_ended)
+        {
+            return false;
+        }
+
+        if (_end == _buffer.Length)
+        {
+            MakeRoom();
+        }
+
+        var read = await upstream.ReadAsync(_buffer.AsMemory(_end), deadline.Token);
+        if (read == 0)
+        {
+            _ended = true;
+            return false;
+        }
+
+        deadline.Touch();
+        _end += read;
+        return true;
+    }
+
+    private void ForwardEvents()
+    {
+        while (NextEvent(_buffer.AsSpan(_start, _end - _start), out var length, out var separator))
+        {
+            Forward(_buffer.AsSpan(_start, length + separator), length, meter, client);
+            _start += length + separator;
+        }
+
+        if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+    }
+
+    private async Task FlushAsync()
+    {
+        var flush = await client.FlushAsync(deadline.Token);
+        if (flush.IsCanceled || flush.IsCompleted)
+        {
+            throw new ClientDisconnectedException();
+        }
+    }
+
+    /// <summary>
+    /// Moves the incomplete event to the front, or grows the buffer when the event fills it, up to the largest event
+    /// accepted: one endless event from a provider must not grow memory without limit.
+    /// </summary>
+    private void MakeRoom()
+    {
+        var pending = _end - _start;
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, pending).CopyTo(_buffer);
         }
         else
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-            buffer.AsSpan(0, pending).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = bigger;
+            if (pending >= maxEventBytes)
+            {
+                throw new SseEventTooLargeException(maxEventBytes);
+            }
+
+            var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)_buffer.Length * 2, maxEventBytes + 1L));
+            _buffer.AsSpan(0, pending).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
         }
 
-        start = 0;
-        end = pending;
-        return buffer;
+        _start = 0;
+        _end = pending;
     }
 
     /// <summary>Finds the blank line that ends the first event: <c>\n\n</c> or <c>\r\n\r\n</c> (and mixtures).</summary>
@@ -242,6 +282,30 @@ public static class SseRelay
         }
 
         return true;
+    }
+}
+
+/// <summary>A provider sent one SSE event larger than the gateway accepts.</summary>
+public sealed class SseEventTooLargeException : IOException
+{
+    public SseEventTooLargeException()
+        : base("The provider sent an SSE event larger than the gateway accepts.")
+    {
+    }
+
+    public SseEventTooLargeException(int limit)
+        : base($"The provider sent an SSE event larger than {limit} bytes.")
+    {
+    }
+
+    public SseEventTooLargeException(string message)
+        : base(message)
+    {
+    }
+
+    public SseEventTooLargeException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }
 

@@ -12,6 +12,12 @@ public abstract class Database
 {
     public abstract DbConnection Open();
 
+    /// <summary>
+    /// An open connection for the request path, where no thread may block on the network: PostgreSQL opens it
+    /// asynchronously; SQLite, a local file with no asynchronous I/O of its own, as <see cref="Open"/> does.
+    /// </summary>
+    public virtual ValueTask<DbConnection> OpenAsync(CancellationToken cancel) => ValueTask.FromResult(Open());
+
     /// <summary>Creates or upgrades the schema; safe to run at every start and on every replica.</summary>
     public abstract void Migrate();
 

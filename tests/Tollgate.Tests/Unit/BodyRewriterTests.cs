@@ -16,7 +16,7 @@ public sealed class BodyRewriterTests
     public void Streaming_chat_bodies_ask_for_usage_and_lose_the_provider_prefix(string body, string expected)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
-        Assert.Null(ProtocolAdapter.ChatCompletions.Validate(bytes, out var request) is { } e && !e.Contains("messages", StringComparison.Ordinal) ? e : null);
+        Assert.Null(ClientProtocol.ChatCompletions.Validate(bytes, out var request) is { } e && !e.Contains("messages", StringComparison.Ordinal) ? e : null);
         var upstream = request.Model[(request.Model.IndexOf('/', StringComparison.Ordinal) + 1)..];
 
         using var rewritten = BodyRewriter.Rewrite(bytes, request, upstream, ensureIncludeUsage: true);
@@ -30,7 +30,7 @@ public sealed class BodyRewriterTests
     {
         const string body = """{"model":"mock/échø","temperature":0.70,"tools":[{"type":"function"}],"messages":[{"role":"user","content":"ünïcode \u2603"}]}""";
         var bytes = Encoding.UTF8.GetBytes(body);
-        Assert.Null(ProtocolAdapter.ChatCompletions.Validate(bytes, out var request));
+        Assert.Null(ClientProtocol.ChatCompletions.Validate(bytes, out var request));
 
         using var rewritten = BodyRewriter.Rewrite(bytes, request, "échø", ensureIncludeUsage: false);
 

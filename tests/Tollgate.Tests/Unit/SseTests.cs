@@ -37,12 +37,17 @@ public sealed class SseTests
         using var meter = new OpenAiMeter(usageWasInjected: true);
         var firstByte = 0;
 
-        var usageReported = 0;
-        await SseRelay.RelayAsync(upstream, writer, meter, () => firstByte++, () => { usageReported++; return ValueTask.CompletedTask; }, CancellationToken.None);
+        using var deadline = new UpstreamDeadline(TimeSpan.FromSeconds(30), null, CancellationToken.None);
+        using var relay = new SseRelay(upstream, writer, meter, deadline, 1024 * 1024);
+
+        // The first step stops at the usage chunk, with nothing after it relayed yet: the pipeline settles there.
+        await relay.RelayUntilUsageAsync(() => firstByte++);
+        Assert.True(meter.Complete);
+        Assert.DoesNotContain("[DONE]", Encoding.UTF8.GetString(output.ToArray()), StringComparison.Ordinal);
+        await relay.FinishAsync();
         await writer.CompleteAsync();
 
         Assert.Equal(1, firstByte);
-        Assert.Equal(1, usageReported);
         Assert.Equal(
             "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\r\n\r\n" +
             "data: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n" +

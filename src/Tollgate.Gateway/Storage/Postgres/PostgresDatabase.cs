@@ -16,6 +16,8 @@ public sealed class PostgresDatabase(string connectionString) : Database, IDispo
 
     public override DbConnection Open() => _source.OpenConnection();
 
+    public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancel) => await _source.OpenConnectionAsync(cancel);
+
     public override string DayOf(string column) => $"to_char(to_timestamp({column} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
 
     public override string MonthOf(string column) => $"to_char(to_timestamp({column} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM')";
