@@ -68,13 +68,15 @@ public sealed class ForwardingTests
     }
 
     [Fact]
-    public async Task One_endless_sse_event_fails_the_call_at_the_event_limit_without_holding_the_rest()
+    public async Task One_endless_sse_event_fails_the_call_at_the_event_limit_without_reading_the_rest()
     {
         const int Limit = 64 * 1024;
+        await using var provider = new EndlessEventServer();
         await using var host = await Start(s => s.MaxSseEventBytes = Limit);
+        (await host.Admin(HttpMethod.Post, "/admin/providers", new { name = "endless", kind = "openai_compatible", base_url = provider.BaseUrl + "/v1" })).EnsureSuccessStatusCode();
         var (id, key) = await host.CreateKey();
 
-        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(stream: true), ("x-mock-endless-event", "1"));
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat("endless/model", stream: true));
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(200, (int)response.StatusCode);
@@ -82,10 +84,10 @@ public sealed class ForwardingTests
         Assert.True(text.Length < 2 * Limit, "the oversized event never reaches the client");
         var record = Assert.Single(await host.Records(id));
         Assert.Equal("upstream_event_too_large", record.Text("error_class"));
-        // The gateway stopped reading: the provider could write little more than the limit and the sockets' buffers,
-        // not the gigabyte it meant to send.
-        await Task.Delay(500);
-        Assert.InRange(host.Mock.Log.EndlessEventBytes, Limit / 2, 32L * 1024 * 1024);
+        // The gateway dropped the connection: the provider could hand the kernel little more than the limit plus the
+        // sockets' buffers, not the gigabyte it meant to send.
+        var written = await provider.StoppedAsync();
+        Assert.True(written is >= Limit and <= 32L * 1024 * 1024, $"the provider wrote {written} bytes of the event");
     }
 
     [Fact]
@@ -134,6 +136,66 @@ public sealed class ForwardingTests
         Assert.StartsWith("data: {\"error\":", last, StringComparison.Ordinal);
         var error = JsonDocument.Parse(last["data: ".Length..]).RootElement.GetProperty("error");
         return error.GetProperty("code").GetString()!;
+    }
+
+    /// <summary>
+    /// A provider that answers any request with an SSE stream whose first event never ends (up to 1 GiB), over a raw
+    /// socket so that every byte counted was accepted by the connection: a write fails once the gateway has closed it.
+    /// </summary>
+    private sealed class EndlessEventServer : IAsyncDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+        private readonly TaskCompletionSource<long> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Task _serving;
+
+        public EndlessEventServer()
+        {
+            _listener.Start();
+            _serving = Task.Run(ServeAsync);
+        }
+
+        public string BaseUrl => "http://127.0.0.1:" + ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+
+        /// <summary>The bytes of the event written before the connection was closed.</summary>
+        public Task<long> StoppedAsync() => _stopped.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            await _serving.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        private async Task ServeAsync()
+        {
+            long written = 0;
+            try
+            {
+                using var socket = await _listener.AcceptSocketAsync();
+                var request = new byte[64 * 1024];
+                var received = 0;
+                while (!Encoding.ASCII.GetString(request, 0, received).Contains("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    received += await socket.ReceiveAsync(request.AsMemory(received));
+                }
+
+                await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\ndata: {\"x\":\""));
+                var chunk = new byte[64 * 1024];
+                Array.Fill(chunk, (byte)'a');
+                while (written < 1L << 30)
+                {
+                    written += await socket.SendAsync(chunk);
+                }
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // The gateway closed the connection.
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            _stopped.TrySetResult(written);
+        }
     }
 
     /// <summary>A database that counts asynchronous opens and refuses blocking ones.</summary>

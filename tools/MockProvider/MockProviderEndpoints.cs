@@ -141,12 +141,6 @@ public static class MockProviderEndpoints
             return;
         }
 
-        if (context.Request.Headers.ContainsKey("x-mock-endless-event"))
-        {
-            await EndlessEventAsync(context, log);
-            return;
-        }
-
         foreach (var word in plan.Words())
         {
             if (!await ChunkAsync(word, null, null, false))
@@ -161,29 +155,6 @@ public static class MockProviderEndpoints
         }
 
         await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
-    }
-
-    /// <summary>
-    /// A misbehaving provider: one SSE event that never ends (up to 1 GiB), to check that a gateway stops reading it.
-    /// The bytes written before the reader went away are counted in <see cref="MockRequestLog.EndlessEventBytes"/>.
-    /// </summary>
-    private static async Task EndlessEventAsync(HttpContext context, MockRequestLog log)
-    {
-        var chunk = new byte[64 * 1024];
-        Array.Fill(chunk, (byte)'a');
-        try
-        {
-            await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"", context.RequestAborted);
-            for (var written = 0L; written < 1L << 30; written += chunk.Length)
-            {
-                await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
-                log.AddEndlessEventBytes(chunk.Length);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            // The reader went away: what the test wants to see.
-        }
     }
 
     private static async Task EmbeddingsAsync(HttpContext context, MockOptions options, MockRequestLog log)
@@ -520,14 +491,7 @@ public sealed class MockRequestLog
     private readonly ConcurrentQueue<MockRequest> _requests = new();
     private int _count;
 
-    private long _endlessEventBytes;
-
     public int Count => Volatile.Read(ref _count);
-
-    /// <summary>Bytes of endless SSE events (<c>x-mock-endless-event</c>) the readers took before they stopped.</summary>
-    public long EndlessEventBytes => Interlocked.Read(ref _endlessEventBytes);
-
-    internal void AddEndlessEventBytes(int bytes) => Interlocked.Add(ref _endlessEventBytes, bytes);
 
     public IReadOnlyCollection<MockRequest> Requests => _requests;
 

@@ -111,6 +111,9 @@ public static partial class TollgateApp
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
                 EnableMultipleHttp2Connections = true,
+                // An answer abandoned part-way (an oversized event, a timeout) closes its connection at once instead of
+                // being drained: the provider may be sending without end.
+                MaxResponseDrainSize = 0,
                 MaxConnectionsPerServer = int.MaxValue,
                 // No trace context to providers and no per-call Activity: Tollgate's own telemetry describes the call.
                 ActivityHeadersPropagator = null,

@@ -107,10 +107,6 @@ internal sealed partial class ProxyPipeline(
             var record = NewRecord(requestId, key, attribution, client.Operation, provider, request.Model, request.Stream);
             using var meter = api.CreateMeter(injected);
             await ExchangeAsync(context, client, new UpstreamRequest(HttpMethod.Post, api.Endpoint(provider), forwardBody.Memory, provider, context.Request.Headers), meter, body, record, started, lease);
-            if (client == ClientProtocol.Responses && record.Status < 400 && record.ResponseId is { } responseId)
-            {
-                responseOwners.Remember(responseId, new ResponseOwner(provider.Name, key.Id, request.Model));
-            }
         }
     }
 
@@ -242,6 +238,12 @@ internal sealed partial class ProxyPipeline(
         using var response = await upstream.SendAsync(call, deadline);
         using var received = await ReceiveAsync(context, response, meter, deadline, record, started);
         await SettleAsync(context, received, meter, requestBody, call.Provider, record, started, lease);
+        if (client == ClientProtocol.Responses && record.Status < 400 && record.ResponseId is { } responseId)
+        {
+            // Known before the client has the end of the answer, so a follow-up sent right after it finds its owner.
+            responseOwners.Remember(responseId, new ResponseOwner(call.Provider.Name, record.KeyId!, record.RequestedModel));
+        }
+
         await DeliverAsync(context, client, call.Provider, received, record);
     }
 
