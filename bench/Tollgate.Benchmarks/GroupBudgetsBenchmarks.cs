@@ -23,13 +23,11 @@ public class GroupBudgetsBenchmarks
     private static readonly byte[] ChatBody = Encoding.UTF8.GetBytes(
         """{"model":"mock/echo","max_tokens":16,"messages":[{"role":"user","content":"How much does this call cost?"}]}""");
 
-    private WebApplication _app = null!;
-    private DirectoryInfo _dir = null!;
-    private VirtualKey _key = null!;
-    private Provider _provider = null!;
-    private Governor _governor = null!;
-    private UsageRecord _settled = null!;
     private readonly Attribution _attribution = default(Attribution) with { Team = "bench" };
+
+    // Set once by SetupAsync.
+    private (WebApplication App, DirectoryInfo Dir) _host;
+    private (VirtualKey Key, Provider Provider, Governor Governor, UsageRecord Settled) _call;
 
     [Params(10, 10_000)]
     public int Budgets { get; set; }
@@ -37,10 +35,11 @@ public class GroupBudgetsBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _dir = Directory.CreateTempSubdirectory("tollgate-bench-budgets-");
-        _app = await TollgateApp.BuildAsync(["--data-dir", _dir.FullName, "--urls", "http://127.0.0.1:0"], s => s.MasterKey = MasterKey);
-        await _app.StartAsync();
-        using var admin = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+        var dir = Directory.CreateTempSubdirectory("tollgate-bench-budgets-");
+        var app = await TollgateApp.BuildAsync(["--data-dir", dir.FullName, "--urls", "http://127.0.0.1:0"], s => s.MasterKey = MasterKey);
+        _host = (app, dir);
+        await app.StartAsync();
+        using var admin = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
         admin.DefaultRequestHeaders.Authorization = new("Bearer", MasterKey);
         foreach (var (path, body) in new (string, object)[]
         {
@@ -52,9 +51,8 @@ public class GroupBudgetsBenchmarks
         }
 
         (await admin.PutAsJsonAsync("/admin/prices/mock/echo", new { input_per_mtok = 1, output_per_mtok = 2 })).EnsureSuccessStatusCode();
-        var services = _app.Services;
+        var services = app.Services;
         var (key, _) = services.GetRequiredService<KeyService>().Create("bench", VirtualKey.AppRole, new KeyOwner(Team: "bench"), [], null);
-        _key = key;
 
         // Other teams' budgets, written in one transaction and loaded once (the admin API reloads after each one).
         var db = services.GetRequiredService<Database>();
@@ -80,22 +78,12 @@ public class GroupBudgetsBenchmarks
             throw new InvalidOperationException($"Expected {Budgets} budgets, found {store.Current.Budgets.Count}.");
         }
 
-        _governor = services.GetRequiredService<Governor>();
-        _provider = services.GetRequiredService<ProviderRegistry>().Find("mock") ?? throw new InvalidOperationException("No provider.");
-        _settled = new UsageRecord
-        {
-            Id = Guid.CreateVersion7().ToString(),
-            Timestamp = DateTimeOffset.UtcNow,
-            KeyId = _key.Id,
-            Attribution = _attribution,
-            Operation = "chat",
-            Provider = "mock",
-            RequestedModel = "mock/echo",
-            InputTokens = 12,
-            OutputTokens = 8,
-            Cost = 0.000028m,
-        };
-        if ((await _governor.ReserveAsync(_key, _attribution, _provider, "mock/echo", "echo", ChatBody, 16)).Lease is not { } lease || ReferenceEquals(lease, Reservation.None))
+        var provider = services.GetRequiredService<ProviderRegistry>().Find("mock") ?? throw new InvalidOperationException("No provider.");
+        // What the mock's echo call costs; the record's other fields do not reach the counters.
+        var settled = new UsageRecord { Id = "bench", Timestamp = DateTimeOffset.UnixEpoch, Operation = "chat", Provider = "mock", RequestedModel = "mock/echo" };
+        (settled.InputTokens, settled.OutputTokens, settled.Cost) = (12, 8, 0.000028m);
+        _call = (key, provider, services.GetRequiredService<Governor>(), settled);
+        if ((await _call.Governor.ReserveAsync(key, _attribution, provider, "mock/echo", "echo", ChatBody, 16)).Lease is not { } lease || ReferenceEquals(lease, Reservation.None))
         {
             throw new InvalidOperationException("The team budget did not apply.");
         }
@@ -104,16 +92,16 @@ public class GroupBudgetsBenchmarks
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _dir.Delete(recursive: true);
+        await _host.App.StopAsync();
+        await _host.App.DisposeAsync();
+        _host.Dir.Delete(recursive: true);
     }
 
     /// <summary>One call's governance: its team's budget among <see cref="Budgets"/>, reserved then settled.</summary>
     [Benchmark]
     public async Task ReserveAndSettle()
     {
-        var (lease, _, _) = await _governor.ReserveAsync(_key, _attribution, _provider, "mock/echo", "echo", ChatBody, 16);
-        await lease!.SettleAsync(_settled);
+        var (lease, _, _) = await _call.Governor.ReserveAsync(_call.Key, _attribution, _call.Provider, "mock/echo", "echo", ChatBody, 16);
+        await lease!.SettleAsync(_call.Settled);
     }
 }

@@ -11,46 +11,50 @@ namespace Tollgate.Tests;
 /// <summary>Line plans are looked up by (scope, subject), cached per key with the snapshot, and rebuilt when they go stale.</summary>
 public sealed class LinePlannerTests : IAsyncLifetime
 {
-    // 23:59 UTC: a minute before a new day.
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.Parse("2026-11-29T23:59:00Z", System.Globalization.CultureInfo.InvariantCulture));
-    private readonly GatewayHost _host;
+    private static readonly DateTimeOffset BeforeMidnight = DateTimeOffset.Parse("2026-11-29T23:59:00Z", System.Globalization.CultureInfo.InvariantCulture);
 
-    public LinePlannerTests() => _host = new GatewayHost(s => s.Redis = null, _clock);
+    private readonly (FakeTimeProvider Clock, GatewayHost Host) _gateway = Start(new FakeTimeProvider(BeforeMidnight));
 
-    public Task InitializeAsync() => _host.InitializeAsync();
+    private FakeTimeProvider Clock => _gateway.Clock;
 
-    public Task DisposeAsync() => _host.DisposeAsync();
+    private GatewayHost Host => _gateway.Host;
 
-    private LinePlanner Planner => _host.Services.GetRequiredService<LinePlanner>();
+    private LinePlanner Planner => Host.Services.GetRequiredService<LinePlanner>();
+
+    public Task InitializeAsync() => Host.InitializeAsync();
+
+    public Task DisposeAsync() => Host.DisposeAsync();
+
+    private static (FakeTimeProvider, GatewayHost) Start(FakeTimeProvider clock) => (clock, new GatewayHost(s => s.Redis = null, clock));
 
     [Fact]
     public async Task A_call_meets_only_its_own_groups_budgets_and_its_plan_is_reused_until_the_configuration_changes()
     {
-        var (_, secret) = await _host.CreateKey(new { name = "planned", owner = new { team = "search" }, limits = new { rpm = 100 } });
+        var (_, secret) = await Host.CreateKey(new { name = "planned", owner = new { team = "search" }, limits = new { rpm = 100 } });
         var key = Key(secret);
-        await _host.AdminJson(HttpMethod.Post, "/admin/budgets", new { scope = "team", subject = "other", period = "day", hard = 1 });
+        await Host.AdminJson(HttpMethod.Post, "/admin/budgets", new { scope = "team", subject = "other", period = "day", hard = 1 });
         var attribution = default(Attribution) with { Team = "search", User = "ann" };
 
-        var first = Planner.For(key, attribution, "mock/echo", _clock.GetUtcNow());
-        Assert.Same(first, Planner.For(key, attribution with { Feature = "chat" }, "mock/echo", _clock.GetUtcNow()));
+        var first = Planner.For(key, attribution, "mock/echo", Clock.GetUtcNow());
+        Assert.Same(first, Planner.For(key, attribution with { Feature = "chat" }, "mock/echo", Clock.GetUtcNow()));
         Assert.Equal(["rpm:key:" + key.Id], first.Lines.Select(l => l.Key));
 
-        await _host.AdminJson(HttpMethod.Post, "/admin/budgets", new { scope = "user", subject = "ann", period = "day", hard = 1 });
-        var second = Planner.For(key, attribution, "mock/echo", _clock.GetUtcNow());
+        await Host.AdminJson(HttpMethod.Post, "/admin/budgets", new { scope = "user", subject = "ann", period = "day", hard = 1 });
+        var second = Planner.For(key, attribution, "mock/echo", Clock.GetUtcNow());
 
         Assert.NotSame(first, second);
         Assert.Equal(["rpm", "budget:user:ann:day"], second.Lines.Select(l => l.Key.StartsWith("rpm", StringComparison.Ordinal) ? "rpm" : l.Key[..l.Key.LastIndexOf(':')]));
-        Assert.NotSame(second, Planner.For(key, attribution with { User = "bob" }, "mock/echo", _clock.GetUtcNow()));
+        Assert.NotSame(second, Planner.For(key, attribution with { User = "bob" }, "mock/echo", Clock.GetUtcNow()));
     }
 
     [Fact]
     public async Task An_edited_key_gets_a_new_plan()
     {
-        var (id, secret) = await _host.CreateKey(new { name = "edited", limits = new { rpm = 100 } });
-        var before = Planner.For(Key(secret), default, "mock/echo", _clock.GetUtcNow());
+        var (id, secret) = await Host.CreateKey(new { name = "edited", limits = new { rpm = 100 } });
+        var before = Planner.For(Key(secret), default, "mock/echo", Clock.GetUtcNow());
 
-        await _host.AdminJson(HttpMethod.Patch, "/admin/keys/" + id, new { limits = new { rpm = 100, tpm = 1000 } });
-        var after = Planner.For(Key(secret), default, "mock/echo", _clock.GetUtcNow());
+        await Host.AdminJson(HttpMethod.Patch, "/admin/keys/" + id, new { limits = new { rpm = 100, tpm = 1000 } });
+        var after = Planner.For(Key(secret), default, "mock/echo", Clock.GetUtcNow());
 
         Assert.Single(before.Lines);
         Assert.Equal(2, after.Lines.Length);
@@ -59,22 +63,22 @@ public sealed class LinePlannerTests : IAsyncLifetime
     [Fact]
     public async Task A_cached_plan_rolls_over_to_the_next_periods_counter_at_the_boundary()
     {
-        var (_, secret) = await _host.CreateKey(new { name = "daily", budget = new { period = "day", hard = 10 } });
+        var (_, secret) = await Host.CreateKey(new { name = "daily", budget = new { period = "day", hard = 10 } });
         var key = Key(secret);
-        var today = Planner.For(key, default, "mock/echo", _clock.GetUtcNow());
-        Assert.Same(today, Planner.For(key, default, "mock/echo", _clock.GetUtcNow().AddSeconds(59)));
+        var today = Planner.For(key, default, "mock/echo", Clock.GetUtcNow());
+        Assert.Same(today, Planner.For(key, default, "mock/echo", Clock.GetUtcNow().AddSeconds(59)));
 
-        _clock.Advance(TimeSpan.FromMinutes(1));
-        var tomorrow = Planner.For(key, default, "mock/echo", _clock.GetUtcNow());
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        var tomorrow = Planner.For(key, default, "mock/echo", Clock.GetUtcNow());
 
         Assert.NotEqual(today.Lines[0].Key, tomorrow.Lines[0].Key);
-        Assert.Equal(_clock.GetUtcNow(), tomorrow.Lines[0].Start);
+        Assert.Equal(Clock.GetUtcNow(), tomorrow.Lines[0].Start);
     }
 
     [Fact]
     public async Task An_alert_forgotten_in_memory_is_still_stored_once()
     {
-        var alerts = _host.Services.GetRequiredService<AlertService>();
+        var alerts = Host.Services.GetRequiredService<AlertService>();
         var marker = Guid.NewGuid().ToString("N");
         var data = new System.Text.Json.Nodes.JsonObject { ["marker"] = marker };
 
@@ -93,7 +97,7 @@ public sealed class LinePlannerTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
-            var history = await _host.AdminJson(HttpMethod.Get, "/admin/alerts?type=budget.exceeded&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z");
+            var history = await Host.AdminJson(HttpMethod.Get, "/admin/alerts?type=budget.exceeded&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z");
             var found = history.EnumerateArray().Count(a => a.GetProperty("data").TryGetProperty("marker", out var m) && m.GetString() == marker);
             if (found >= count || DateTime.UtcNow > deadline)
             {
@@ -105,5 +109,5 @@ public sealed class LinePlannerTests : IAsyncLifetime
         }
     }
 
-    private VirtualKey Key(string secret) => _host.Services.GetRequiredService<KeyService>().Authenticate(secret)!;
+    private VirtualKey Key(string secret) => Host.Services.GetRequiredService<KeyService>().Authenticate(secret)!;
 }

@@ -18,14 +18,9 @@ internal sealed class LinePlan
 
     public LinePlan(Line[] lines, Circuit[] circuits, VirtualKey key, in Attribution attribution, string model, bool checksModel)
     {
-        Lines = lines;
-        Circuits = circuits;
-        _key = key;
-        _attribution = attribution;
-        _model = model;
-        _checksModel = checksModel;
-        ValidFrom = DateTimeOffset.MinValue;
-        ValidUntil = DateTimeOffset.MaxValue;
+        (Lines, Circuits) = (lines, circuits);
+        (_key, _attribution, _model, _checksModel) = (key, attribution, model, checksModel);
+        (ValidFrom, ValidUntil) = (DateTimeOffset.MinValue, DateTimeOffset.MaxValue);
         var quotas = 0;
         foreach (var line in lines)
         {

@@ -14,12 +14,8 @@ public sealed class Reservation
     internal Reservation(Governor? governor, LinePlan plan, CounterCharge[] charges, bool[]? probes, VirtualKey key, string model, long estimatedInput)
     {
         _governor = governor;
-        Plan = plan;
-        Charges = charges;
-        Probes = probes;
-        Key = key;
-        Model = model;
-        EstimatedInput = estimatedInput;
+        (Plan, Charges, Probes) = (plan, charges, probes);
+        (Key, Model, EstimatedInput) = (key, model, estimatedInput);
     }
 
     /// <summary>The <c>provider/model</c> reserved for, and its input estimate before calibration (0: not estimated).</summary>
