@@ -258,7 +258,7 @@ public static class AdminEndpoints
         return Results.Json(KeyView.From(key, time.GetUtcNow(), secret), StoreJson.Options, statusCode: 201);
     }
 
-    private static async Task<IResult> PatchKeyAsync(string id, HttpRequest http, KeyService keys, TimeProvider time, Governance.Governor governor, Governance.GovernanceStore governance)
+    private static async Task<IResult> PatchKeyAsync(string id, HttpRequest http, KeyService keys, TimeProvider time, Governance.CounterRebuilder rebuilder, Governance.GovernanceStore governance)
     {
         if (keys.Get(id) is not { } key)
         {
@@ -295,7 +295,7 @@ public static class AdminEndpoints
         keys.Update(updated);
         if (request.Budget is { } budget && (budget.Period != key.Budget?.Period || budget.Zone != key.Budget?.Zone))
         {
-            await governor.RebuildBudgetAsync("key", key.Id, budget, time.GetUtcNow());
+            await rebuilder.RebuildBudgetAsync("key", key.Id, budget, time.GetUtcNow());
         }
 
         return Json(KeyView.From(updated, time.GetUtcNow()));

@@ -16,19 +16,19 @@ public static class GovernanceEndpoints
         admin.MapPatch("/quota-rules/{id}", PatchQuotaAsync);
         admin.MapPost("/quota-rules/{id}/enable", (string id, GovernanceStore store) => Toggle(id, true, store));
         admin.MapPost("/quota-rules/{id}/disable", (string id, GovernanceStore store) => Toggle(id, false, store));
-        admin.MapPost("/quota-rules/{id}/reset", async (string id, GovernanceStore store, Governor governor) =>
+        admin.MapPost("/quota-rules/{id}/reset", async (string id, GovernanceStore store, GovernanceStatus status) =>
         {
             if (Find(store, id) is not { } rule)
             {
                 return AdminEndpoints.NotFound($"No quota rule with id '{id}'.");
             }
 
-            await governor.ResetQuotaAsync(rule);
+            await status.ResetQuotaAsync(rule);
             return AdminEndpoints.Json(QuotaView.From(rule));
         });
         admin.MapDelete("/quota-rules/{id}", (string id, GovernanceStore store) =>
             store.Delete("quota_rules", id) ? Results.NoContent() : AdminEndpoints.NotFound($"No quota rule with id '{id}'."));
-        admin.MapGet("/quota-rules/{id}/usage", async (string id, GovernanceStore store, Governor governor) =>
+        admin.MapGet("/quota-rules/{id}/usage", async (string id, GovernanceStore store, GovernanceStatus status) =>
         {
             if (Find(store, id) is not { } rule)
             {
@@ -38,7 +38,7 @@ public static class GovernanceEndpoints
             var rows = new List<QuotaUsage>();
             foreach (var consumer in rule.Consumers)
             {
-                rows.Add(await governor.QuotaStatusAsync(rule, consumer));
+                rows.Add(await status.QuotaStatusAsync(rule, consumer));
             }
 
             return AdminEndpoints.Json(rows);
@@ -53,8 +53,8 @@ public static class GovernanceEndpoints
         admin.MapGet("/plans", (GovernanceStore store) => AdminEndpoints.Json(store.Current.Plans.Values.OrderBy(p => p.Name, StringComparer.Ordinal)));
         admin.MapGet("/plans/{name}", (string name, GovernanceStore store) =>
             store.Current.Plans.TryGetValue(name, out var plan) ? AdminEndpoints.Json(plan) : AdminEndpoints.NotFound($"No plan named '{name}'."));
-        admin.MapPost("/plans", (HttpRequest http, GovernanceStore store, Governor governor, KeyService keys, TimeProvider time) => SavePlanAsync(null, http, store, governor, keys, time));
-        admin.MapPatch("/plans/{name}", (string name, HttpRequest http, GovernanceStore store, Governor governor, KeyService keys, TimeProvider time) => SavePlanAsync(name, http, store, governor, keys, time));
+        admin.MapPost("/plans", (HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, KeyService keys, TimeProvider time) => SavePlanAsync(null, http, store, rebuilder, keys, time));
+        admin.MapPatch("/plans/{name}", (string name, HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, KeyService keys, TimeProvider time) => SavePlanAsync(name, http, store, rebuilder, keys, time));
         admin.MapDelete("/plans/{name}", (string name, GovernanceStore store) =>
             store.Delete("plans", name) ? Results.NoContent() : AdminEndpoints.NotFound($"No plan named '{name}'."));
 
@@ -118,7 +118,7 @@ public static class GovernanceEndpoints
         return AdminEndpoints.Json(QuotaView.From(updated));
     }
 
-    private static async Task<IResult> CreateQuotaAsync(HttpRequest http, GovernanceStore store, Governor governor, TimeProvider time)
+    private static async Task<IResult> CreateQuotaAsync(HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, TimeProvider time)
     {
         var (request, error) = await AdminEndpoints.ReadAsync<QuotaRequest>(http);
         if (request is null)
@@ -134,11 +134,11 @@ public static class GovernanceEndpoints
         }
 
         store.Save(rule);
-        await governor.RebuildQuotaAsync(rule, time.GetUtcNow());
+        await rebuilder.RebuildQuotaAsync(rule, time.GetUtcNow());
         return Results.Json(QuotaView.From(rule), StoreJson.Options, statusCode: 201);
     }
 
-    private static async Task<IResult> PatchQuotaAsync(string id, HttpRequest http, GovernanceStore store, Governor governor, TimeProvider time)
+    private static async Task<IResult> PatchQuotaAsync(string id, HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, TimeProvider time)
     {
         if (Find(store, id) is not { } rule)
         {
@@ -168,7 +168,7 @@ public static class GovernanceEndpoints
         store.Save(updated);
         if (updated.Cycle != rule.Cycle || updated.TimeZone != rule.TimeZone || !updated.Consumers.SequenceEqual(rule.Consumers))
         {
-            await governor.RebuildQuotaAsync(updated, time.GetUtcNow());
+            await rebuilder.RebuildQuotaAsync(updated, time.GetUtcNow());
         }
 
         return AdminEndpoints.Json(QuotaView.From(updated));
@@ -196,25 +196,31 @@ public static class GovernanceEndpoints
             return AdminEndpoints.Invalid($"Unknown time zone '{rule.TimeZone}'; use an IANA name such as Asia/Shanghai.", "time_zone");
         }
 
-        return rule.Consumers.Count == 0 || rule.Consumers.Any(c => !(c.StartsWith("key:", StringComparison.Ordinal) || c.StartsWith("team:", StringComparison.Ordinal)
-            || c.StartsWith("user:", StringComparison.Ordinal) || c.StartsWith("project:", StringComparison.Ordinal)) || c.EndsWith(':'))
+        return rule.Consumers.Count == 0 || rule.Consumers.Any(c => !IsConsumer(c))
             ? AdminEndpoints.Invalid("'consumers' must list key:<id>, team:<name>, user:<name> or project:<name>.", "consumers")
             : null;
     }
 
-    private static async Task<IResult> ListBudgetsAsync(GovernanceStore store, Governor governor)
+    /// <summary><c>key:</c>, <c>team:</c>, <c>user:</c> or <c>project:</c> and a subject that does not end in <c>:</c>.</summary>
+    private static bool IsConsumer(string consumer)
+    {
+        var colon = consumer.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && !consumer.EndsWith(':') && Scope.Find(consumer[..colon]) is { } scope && Scope.Consumers.Contains(scope);
+    }
+
+    private static async Task<IResult> ListBudgetsAsync(GovernanceStore store, GovernanceStatus status)
     {
         var views = new List<BudgetView>();
         foreach (var budget in store.Current.Budgets)
         {
-            var (spent, start, end) = await governor.BudgetStatusAsync(budget.Scope, budget.Subject, budget.Spec);
+            var (spent, start, end) = await status.BudgetStatusAsync(budget.Scope, budget.Subject, budget.Spec);
             views.Add(BudgetView.From(budget, spent, start, end));
         }
 
         return AdminEndpoints.Json(views);
     }
 
-    private static async Task<IResult> CreateBudgetAsync(HttpRequest http, GovernanceStore store, Governor governor, TimeProvider time)
+    private static async Task<IResult> CreateBudgetAsync(HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, GovernanceStatus status, TimeProvider time)
     {
         var (request, error) = await AdminEndpoints.ReadAsync<GroupRequest>(http);
         if (request is null)
@@ -230,12 +236,12 @@ public static class GovernanceEndpoints
 
         var budget = new GroupBudget(KeyHash.NewId("bud_"), request.Scope!, request.Subject!, spec, time.GetUtcNow());
         store.Save(budget);
-        await governor.RebuildBudgetAsync(budget.Scope, budget.Subject, spec, time.GetUtcNow());
-        var (spent, start, end) = await governor.BudgetStatusAsync(budget.Scope, budget.Subject, spec);
+        await rebuilder.RebuildBudgetAsync(budget.Scope, budget.Subject, spec, time.GetUtcNow());
+        var (spent, start, end) = await status.BudgetStatusAsync(budget.Scope, budget.Subject, spec);
         return Results.Json(BudgetView.From(budget, spent, start, end), StoreJson.Options, statusCode: 201);
     }
 
-    private static async Task<IResult> PatchBudgetAsync(string id, HttpRequest http, GovernanceStore store, Governor governor, TimeProvider time)
+    private static async Task<IResult> PatchBudgetAsync(string id, HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, GovernanceStatus status, TimeProvider time)
     {
         if (store.Current.Budgets.FirstOrDefault(b => b.Id == id) is not { } budget)
         {
@@ -258,10 +264,10 @@ public static class GovernanceEndpoints
         store.Save(updated);
         if (spec.Period != budget.Spec.Period || spec.Zone != budget.Spec.Zone)
         {
-            await governor.RebuildBudgetAsync(updated.Scope, updated.Subject, spec, time.GetUtcNow());
+            await rebuilder.RebuildBudgetAsync(updated.Scope, updated.Subject, spec, time.GetUtcNow());
         }
 
-        var (spent, start, end) = await governor.BudgetStatusAsync(updated.Scope, updated.Subject, spec);
+        var (spent, start, end) = await status.BudgetStatusAsync(updated.Scope, updated.Subject, spec);
         return AdminEndpoints.Json(BudgetView.From(updated, spent, start, end));
     }
 
@@ -309,7 +315,7 @@ public static class GovernanceEndpoints
     }
 
     /// <summary>Creates (name null) or edits a plan; an edit applies to every key on the plan at its next request.</summary>
-    private static async Task<IResult> SavePlanAsync(string? name, HttpRequest http, GovernanceStore store, Governor governor, KeyService keys, TimeProvider time)
+    private static async Task<IResult> SavePlanAsync(string? name, HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, KeyService keys, TimeProvider time)
     {
         Plan? existing = null;
         if (name is not null && !store.Current.Plans.TryGetValue(name, out existing))
@@ -353,7 +359,7 @@ public static class GovernanceEndpoints
         {
             foreach (var key in keys.List().Where(k => k.Plan == plan.Name))
             {
-                await governor.RebuildPlanAsync(plan, key, time.GetUtcNow());
+                await rebuilder.RebuildPlanAsync(plan, key, time.GetUtcNow());
             }
         }
 
@@ -362,8 +368,11 @@ public static class GovernanceEndpoints
 
     private sealed record PlanRequest(string? Name, string[]? Models, decimal? DailyBudget, long? DailyRequests, Dictionary<string, long>? ModelDailyRequests, long? Rpm, long? Tpm, string? TimeZone);
 
+    /// <summary>"team, project, user, cost_center or customer".</summary>
+    private static readonly string GroupNames = string.Join(", ", Scope.Groups.Take(Scope.Groups.Count - 1).Select(s => s.Name)) + " or " + Scope.Groups[^1].Name;
+
     private static IResult? ValidateGroup(GroupRequest request) =>
-        !Scopes.IsGroup(request.Scope) ? AdminEndpoints.Invalid("'scope' must be team, project, user, cost_center or customer.", "scope")
+        Scope.FindGroup(request.Scope) is null ? AdminEndpoints.Invalid($"'scope' must be {GroupNames}.", "scope")
         : string.IsNullOrWhiteSpace(request.Subject) ? AdminEndpoints.Invalid("'subject' is required.", "subject")
         : null;
 

@@ -31,7 +31,7 @@ public sealed partial class AlertService : BackgroundService
     private readonly TimeProvider _time;
     private readonly TimeSpan[] _retryDelays;
     private readonly ILogger<AlertService> _log;
-    private readonly HashSet<string> _raised = new(StringComparer.Ordinal);
+    private readonly RaisedAlerts _raised;
     private readonly List<Task> _deliveries = [];
 
     public AlertService(Database db, IHttpClientFactory http, TimeProvider time, GatewaySettings settings, ILogger<AlertService> log)
@@ -41,19 +41,25 @@ public sealed partial class AlertService : BackgroundService
         _time = time;
         _log = log;
         _retryDelays = settings.WebhookRetryDelays;
+        _raised = new RaisedAlerts(RaisedCapacity);
     }
+
+    /// <summary>De-duplication keys remembered in memory at most; the database's unique key covers any forgotten early.</summary>
+    internal const int RaisedCapacity = 100_000;
+
+    /// <summary>How many de-duplication keys are remembered now.</summary>
+    internal int RaisedCount => _raised.Count;
 
     public const string HttpClientName = "webhooks";
 
     /// <summary>Raises an alert unless one with the same de-duplication key was raised before.</summary>
-    public void Raise(string type, string dedupeKey, JsonObject data)
+    /// <param name="forgetAfter">When the key can no longer recur (the end of the period it embeds): remembering it longer
+    /// would only hold memory. Before then it is kept, so a repeat costs neither a channel slot nor a database write.</param>
+    public void Raise(string type, string dedupeKey, JsonObject data, DateTimeOffset forgetAfter)
     {
-        lock (_raised)
+        if (!_raised.TryAdd(dedupeKey, forgetAfter, _time.GetUtcNow()))
         {
-            if (!_raised.Add(dedupeKey))
-            {
-                return;
-            }
+            return;
         }
 
         _channel.Writer.TryWrite((new Alert("alert_" + Guid.CreateVersion7().ToString("N"), type, _time.GetUtcNow(), data), dedupeKey));

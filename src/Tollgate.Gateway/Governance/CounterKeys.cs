@@ -10,16 +10,35 @@ namespace Tollgate.Gateway.Governance;
 /// </summary>
 internal static class CounterKeys
 {
-    private const int MaxEntries = 100_000;
-    private static readonly ConcurrentDictionary<string, string> Known = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> ByChars = Known.GetAlternateLookup<ReadOnlySpan<char>>();
-    private static int _count;
+    /// <summary>Keys one generation holds before it becomes the old one; at most twice this many are kept.</summary>
+    internal const int GenerationSize = 50_000;
+
+    /// <summary>Guards the turn of generations only; look-ups and adds are lock-free.</summary>
+    private static readonly Lock Turn = new();
+
+    private static Generation _young = new();
+    private static Generation _old = new();
+
+    /// <summary>How many keys are interned now (both generations; a key in both counts twice).</summary>
+    internal static int Count => _young.Count + _old.Count;
 
     /// <summary>The parts joined by <c>:</c>.</summary>
     public static string Join(params ReadOnlySpan<string> parts) => Join(null, parts);
 
     /// <summary>The parts joined by <c>:</c>, then <c>:</c> and the number (a period start in Unix seconds).</summary>
     public static string Join(long number, params ReadOnlySpan<string> parts) => Join((long?)number, parts);
+
+    /// <summary>A budget's spend in the period starting at <paramref name="start"/>.</summary>
+    public static string Budget(string scope, string subject, BudgetSpec spec, DateTimeOffset start) =>
+        Join(start.ToUnixTimeSeconds(), "budget", scope, subject, spec.Period);
+
+    /// <summary>A quota consumer's tokens in the cycle starting at <paramref name="start"/>.</summary>
+    public static string Quota(QuotaRule rule, string consumer, DateTimeOffset start) =>
+        Join(start.ToUnixTimeSeconds(), "quota", rule.Id, consumer);
+
+    /// <summary>A key's requests to one model on the plan day starting at <paramref name="start"/>.</summary>
+    public static string PlanModel(Plan plan, string keyId, string model, DateTimeOffset start) =>
+        Join(start.ToUnixTimeSeconds(), "plan-model-requests", plan.Name, keyId, model);
 
     private static string Join(long? number, ReadOnlySpan<string> parts)
     {
@@ -49,20 +68,62 @@ internal static class CounterKeys
             written += digits;
         }
 
-        var key = buffer[..written];
-        if (ByChars.TryGetValue(key, out var known))
+        return Intern(buffer[..written]);
+    }
+
+    /// <summary>
+    /// Two generations instead of one set cleared when full: a key in use is found in the young one or carried over from
+    /// the old one, so only keys nobody asked for during a whole generation (past periods' keys) are dropped, and a full
+    /// cache never makes every live key allocate again at once.
+    /// </summary>
+    private static string Intern(ReadOnlySpan<char> key)
+    {
+        var young = _young;
+        if (young.ByChars.TryGetValue(key, out var known))
         {
             return known;
         }
 
-        // Keys of past periods are dead weight: start over rather than track them (the next calls re-add the live ones).
-        if (Interlocked.Increment(ref _count) > MaxEntries)
+        var text = _old.ByChars.TryGetValue(key, out var old) ? old : key.ToString();
+        if (young.Count >= GenerationSize)
         {
-            Known.Clear();
-            Interlocked.Exchange(ref _count, 0);
+            lock (Turn)
+            {
+                if (ReferenceEquals(_young, young))
+                {
+                    _old = young;
+                    _young = young = new Generation();
+                }
+                else
+                {
+                    young = _young;
+                }
+            }
         }
 
-        var text = key.ToString();
-        return Known.GetOrAdd(text, text);
+        return young.Add(text);
+    }
+
+    private sealed class Generation
+    {
+        private readonly ConcurrentDictionary<string, string> _keys = new(StringComparer.Ordinal);
+        private int _count;
+
+        public Generation() => ByChars = _keys.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        public ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> ByChars { get; }
+
+        public int Count => Volatile.Read(ref _count);
+
+        public string Add(string key)
+        {
+            var stored = _keys.GetOrAdd(key, key);
+            if (ReferenceEquals(stored, key))
+            {
+                Interlocked.Increment(ref _count);
+            }
+
+            return stored;
+        }
     }
 }

@@ -7,7 +7,7 @@ namespace Tollgate.Gateway.Governance;
 /// Notices that the counter store lost its data (a flushed or replaced Redis) and rebuilds the current periods'
 /// counters from the ledger. A sentinel counter, set after every rebuild, is what goes missing when the store is emptied.
 /// </summary>
-public sealed partial class CounterRecovery(ICounterStore counters, Governor governor, KeyService keys, GatewaySettings settings, TimeProvider time, ILogger<CounterRecovery> log)
+public sealed partial class CounterRecovery(ICounterStore counters, CounterRebuilder rebuilder, KeyService keys, GatewaySettings settings, TimeProvider time, ILogger<CounterRecovery> log)
     : BackgroundService
 {
     private const string Sentinel = "sentinel";
@@ -43,7 +43,7 @@ public sealed partial class CounterRecovery(ICounterStore counters, Governor gov
                 return;
             }
 
-            await governor.RebuildAsync([.. keys.List()]);
+            await rebuilder.RebuildAsync([.. keys.List()]);
             await counters.InitializeAsync(Sentinel, 1, DateTimeOffset.MaxValue, now);
             LogRebuilt(log);
         }

@@ -35,10 +35,3 @@ public sealed record Plan(
 {
     public bool AllowsModel(string model) => Keys.VirtualKey.ModelMatches(Models, model);
 }
-
-public static class Scopes
-{
-    public static readonly string[] Group = ["team", "project", "user", "cost_center", "customer"];
-
-    public static bool IsGroup(string? scope) => scope is "team" or "project" or "user" or "cost_center" or "customer";
-}

@@ -90,5 +90,9 @@ public sealed class GovernanceStore(Database db)
         return list;
     }
 
-    public sealed record Snapshot(IReadOnlyList<QuotaRule> QuotaRules, IReadOnlyList<GroupBudget> Budgets, IReadOnlyList<GroupLimit> Limits, IReadOnlyDictionary<string, Plan> Plans);
+    public sealed record Snapshot(IReadOnlyList<QuotaRule> QuotaRules, IReadOnlyList<GroupBudget> Budgets, IReadOnlyList<GroupLimit> Limits, IReadOnlyDictionary<string, Plan> Plans)
+    {
+        /// <summary>The same configuration by (scope, subject), for the per-call look-ups.</summary>
+        internal GovernanceIndex Index { get; } = new(QuotaRules, Budgets, Limits);
+    }
 }

@@ -19,7 +19,7 @@ public sealed partial class ConfigLoader(
     PriceCatalog prices,
     KeyService keys,
     GovernanceStore governance,
-    Governor governor,
+    CounterRebuilder rebuilder,
     ConfigSync sync,
     TimeProvider time,
     ILogger<ConfigLoader> log) : BackgroundService
@@ -179,12 +179,12 @@ public sealed partial class ConfigLoader(
                 // Only what is new starts from the ledger: rebuilding a counter in use would forget the reservations in flight.
                 foreach (var b in governance.Current.Budgets.Where(b => next.Budgets.Contains(b.Id) && !previous.Budgets.Contains(b.Id)))
                 {
-                    governor.RebuildBudgetAsync(b.Scope, b.Subject, b.Spec, now).GetAwaiter().GetResult();
+                    rebuilder.RebuildBudgetAsync(b.Scope, b.Subject, b.Spec, now).GetAwaiter().GetResult();
                 }
 
                 foreach (var q in governance.Current.QuotaRules.Where(q => next.QuotaRules.Contains(q.Id) && !previous.QuotaRules.Contains(q.Id)))
                 {
-                    governor.RebuildQuotaAsync(q, now).GetAwaiter().GetResult();
+                    rebuilder.RebuildQuotaAsync(q, now).GetAwaiter().GetResult();
                 }
             }
         }

@@ -85,7 +85,11 @@ public static partial class TollgateApp
 
         services.AddSingleton<Governance.InputCalibration>();
         services.AddSingleton<Governance.GovernanceStore>();
+        services.AddSingleton<Governance.LinePlanner>();
+        services.AddSingleton<Governance.GovernanceAlerts>();
         services.AddSingleton<Governance.Governor>();
+        services.AddSingleton<Governance.CounterRebuilder>();
+        services.AddSingleton<Governance.GovernanceStatus>();
         services.AddSingleton<Alerts.SpikeDetector>();
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<ConfigSync>();
@@ -159,7 +163,7 @@ public static partial class TollgateApp
         services.GetRequiredService<ConfigLoader>().Load();
         try
         {
-            await services.GetRequiredService<Governance.Governor>().RebuildAsync([.. keys.List()]);
+            await services.GetRequiredService<Governance.CounterRebuilder>().RebuildAsync([.. keys.List()]);
         }
         catch (Governance.CounterStoreUnavailableException e)
         {

@@ -9,23 +9,28 @@ public sealed class UsageQuery(Database db, LedgerWriter ledger)
     /// <summary>The group_by names; days and months are UTC.</summary>
     public static readonly FrozenSet<string> Dimensions = new[] { "team", "project", "user", "cost_center", "customer", "feature", "environment", "agent", "session", "model", "provider", "key", "day", "month" }.ToFrozenSet();
 
-    private readonly Dictionary<string, string> _columns = new()
+    /// <summary>The column of each dimension: every scope's own, then the attribution and call fields that are not scopes.</summary>
+    private readonly Dictionary<string, string> _columns = Columns(db);
+
+    private static Dictionary<string, string> Columns(Database db)
     {
-        ["team"] = "team",
-        ["project"] = "project",
-        ["user"] = "\"user\"",
-        ["cost_center"] = "cost_center",
-        ["customer"] = "customer",
-        ["feature"] = "feature",
-        ["environment"] = "environment",
-        ["agent"] = "agent",
-        ["session"] = "session",
-        ["model"] = "requested_model",
-        ["provider"] = "provider",
-        ["key"] = "key_id",
-        ["day"] = db.DayOf("ts"),
-        ["month"] = db.MonthOf("ts"),
-    };
+        var columns = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["feature"] = "feature",
+            ["environment"] = "environment",
+            ["session"] = "session",
+            ["model"] = "requested_model",
+            ["provider"] = "provider",
+            ["day"] = db.DayOf("ts"),
+            ["month"] = db.MonthOf("ts"),
+        };
+        foreach (var scope in Governance.Scope.All)
+        {
+            columns[scope.Name] = scope.Column;
+        }
+
+        return columns;
+    }
 
     /// <summary>Reports read their own writes: waits for the records already handed to the writer, then runs the query.</summary>
     public async Task<IReadOnlyList<Dictionary<string, object?>>> RunAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy, CancellationToken cancellationToken)

@@ -17,9 +17,9 @@ namespace Tollgate.Gateway.Reports;
 /// </summary>
 public static class ReportEndpoints
 {
-    private static readonly string[] GroupBy = ["team", "project", "cost_center", "user", "customer", "feature"];
+    private static readonly string[] GroupBy = [Scope.Team.Name, Scope.Project.Name, Scope.CostCenter.Name, Scope.User.Name, Scope.Customer.Name, "feature"];
 
-    private static readonly string[] UnitGroupBy = [.. GroupBy, "model", "key"];
+    private static readonly string[] UnitGroupBy = [.. GroupBy, "model", Scope.Key.Name];
 
     private static readonly string[] Figures = ["requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "cost", "cost_per_request", "cache_savings", "routing_savings"];
 
