@@ -33,7 +33,7 @@ public static class ErrorWriter
 
         response.Headers[HeaderNames.ContentType] = "application/json";
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Storage.JsonOutput.WriterOptions))
         {
             w.WriteStartObject();
             if (shape == ErrorShape.Anthropic)
