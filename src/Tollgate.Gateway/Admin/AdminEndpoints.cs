@@ -11,7 +11,7 @@ using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Admin;
 
-/// <summary>The operator API (API.md "Admin API"): providers, prices, virtual keys, usage.</summary>
+/// <summary>The operator API (docs/api.md "Admin API"): providers, prices, virtual keys, usage.</summary>
 public static class AdminEndpoints
 {
     public static void MapAdmin(this IEndpointRouteBuilder app)
