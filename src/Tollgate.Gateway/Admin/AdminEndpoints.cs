@@ -343,7 +343,7 @@ public static class AdminEndpoints
 
     internal static IResult NotFound(string message) => Error(new GatewayError(404, "not_found", message));
 
-    private static IResult Error(GatewayError error) => new ErrorResult(error);
+    private static ErrorResult Error(GatewayError error) => new(error);
 
     private sealed class ErrorResult(GatewayError error) : IResult
     {
