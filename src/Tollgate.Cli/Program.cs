@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Tollgate.Cli;
+using Tollgate.Gateway.Storage;
 
 // tollgate: the admin API from a terminal. Every command talks HTTP to a running gateway (--url, --key or
 // TOLLGATE_URL, TOLLGATE_ADMIN_KEY); --json prints the API's own JSON instead of a table.
@@ -16,6 +17,9 @@ var url = new Option<string>("--url")
 // No DefaultValueFactory here: --help prints defaults, and this one is a secret.
 var key = new Option<string?>("--key") { Description = "Admin key (default: $TOLLGATE_ADMIN_KEY, then $TOLLGATE_MASTER_KEY)", Recursive = true };
 var json = new Option<bool>("--json") { Description = "Print the admin API's JSON instead of a table", Recursive = true };
+// The gateway's escaping (JsonOutput), so --json prints what the API sent: "+00:00", not "\u002B00:00".
+var indented = new JsonSerializerOptions { WriteIndented = true, Encoder = JsonOutput.Encoder };
+var compact = new JsonSerializerOptions { Encoder = JsonOutput.Encoder };
 var root = new RootCommand("Tollgate admin CLI: keys, quota rules, budgets, usage and chargeback reports, FOCUS export.") { url, key, json };
 
 Command Cmd(string name, string description, params Symbol[] symbols)
@@ -61,7 +65,7 @@ void Show(ParseResult result, JsonNode? node, params (string Header, Func<JsonNo
 {
     if (result.GetValue(json) || node is null)
     {
-        Console.WriteLine(node?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "");
+        Console.WriteLine(node?.ToJsonString(indented) ?? "");
         return;
     }
 
@@ -303,7 +307,7 @@ Act(focus, async (r, api, cancel) =>
         });
     if (r.GetValue(json))
     {
-        Console.WriteLine(new JsonObject { ["file"] = file, ["bytes"] = bytes }.ToJsonString());
+        Console.WriteLine(new JsonObject { ["file"] = file, ["bytes"] = bytes }.ToJsonString(compact));
     }
     else
     {

@@ -11,7 +11,7 @@ using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Admin;
 
-/// <summary>The operator API (API.md "Admin API"): providers, prices, virtual keys, usage.</summary>
+/// <summary>The operator API (docs/api.md "Admin API"): providers, prices, virtual keys, usage.</summary>
 public static class AdminEndpoints
 {
     public static void MapAdmin(this IEndpointRouteBuilder app)
@@ -343,7 +343,7 @@ public static class AdminEndpoints
 
     internal static IResult NotFound(string message) => Error(new GatewayError(404, "not_found", message));
 
-    private static IResult Error(GatewayError error) => new ErrorResult(error);
+    private static ErrorResult Error(GatewayError error) => new(error);
 
     private sealed class ErrorResult(GatewayError error) : IResult
     {

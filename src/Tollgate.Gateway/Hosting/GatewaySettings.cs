@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Tollgate.Gateway.Hosting;
 
 /// <summary>
-/// Start-up settings (API.md "Running"): defaults, then <c>TOLLGATE_*</c> environment variables, then command-line flags.
+/// Start-up settings (docs/api.md "Running"): defaults, then <c>TOLLGATE_*</c> environment variables, then command-line flags.
 /// Invalid values fail at start, never on the first request.
 /// </summary>
 public sealed class GatewaySettings

@@ -7,7 +7,6 @@ using Tollgate.Gateway.Providers;
 using Tollgate.Gateway.Proxy;
 using Tollgate.Gateway.Storage;
 using Tollgate.Gateway.Telemetry;
-using Tollgate.MockProvider;
 
 namespace Tollgate.Gateway.Hosting;
 
@@ -143,9 +142,9 @@ public static partial class TollgateApp
 
         if (settings.Demo)
         {
-            var mock = await MockProviderServer.StartAsync();
+            var (mockUrl, mock) = await DemoMock.StartAsync();
             app.Lifetime.ApplicationStopped.Register(() => mock.DisposeAsync().AsTask().GetAwaiter().GetResult());
-            providers.Upsert("mock", ProviderKind.OpenAiCompatible, mock.BaseUrl + "/v1", null, ["echo", "small", "large", "embed"]);
+            providers.Upsert("mock", ProviderKind.OpenAiCompatible, mockUrl + "/v1", null, ["echo", "small", "large", "embed"]);
             // Demo prices, unless an operator already set some (PUT /admin/prices/mock/*).
             prices.Load();
             if (!prices.HasOverride("mock", "*"))
@@ -154,7 +153,7 @@ public static partial class TollgateApp
             }
             keys.Delete(DemoKeyId);
             var (_, secret) = keys.Create("demo", VirtualKey.AppRole, new KeyOwner(Team: "demo"), [], null, DemoKeyId);
-            Console.WriteLine($"Demo mode: mock provider 'mock' at {mock.BaseUrl}; demo key: {secret}");
+            Console.WriteLine($"Demo mode: mock provider 'mock' at {mockUrl}; demo key: {secret}");
             Console.WriteLine("Try: curl -s http://<host:port>/v1/chat/completions -H \"Authorization: Bearer " + secret + "\" -H 'Content-Type: application/json' -d '{\"model\":\"mock/echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'");
         }
 

@@ -42,7 +42,7 @@ public sealed class UsageQuery(Database db, LedgerWriter ledger)
     /// <summary>Waits (up to 30 s) until every record handed to the writer so far is in the database.</summary>
     public Task CatchUpAsync(CancellationToken cancellationToken) => ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
 
-    private IReadOnlyList<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy)
+    private List<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy)
     {
         var selected = string.Concat(groupBy.Select(g => _columns[g] + ", "));
         var grouping = groupBy.Count == 0 ? "" : " GROUP BY " + string.Join(", ", groupBy.Select(g => _columns[g])) + " ORDER BY " + string.Join(", ", groupBy.Select(g => _columns[g]));

@@ -39,7 +39,7 @@ public static class ErrorWriter
     public static byte[] Body(ErrorShape shape, GatewayError error)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Storage.JsonOutput.WriterOptions))
         {
             w.WriteStartObject();
             if (shape == ErrorShape.Anthropic)

@@ -238,7 +238,7 @@ public static class FocusExport
     {
         var any = false;
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, JsonOutput.WriterOptions))
         {
             json.WriteStartObject();
             foreach (var (key, value) in tags)
