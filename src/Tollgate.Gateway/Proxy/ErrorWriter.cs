@@ -78,7 +78,7 @@ public static class ErrorWriter
     public static byte[] ResponsesStreamError(GatewayError error)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Storage.JsonOutput.WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("type", "error");
