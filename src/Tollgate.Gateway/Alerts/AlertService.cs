@@ -9,7 +9,7 @@ using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Alerts;
 
-/// <summary>One alert as stored and delivered (API.md "Alerts": payload).</summary>
+/// <summary>One alert as stored and delivered (docs/api.md "Alerts": payload).</summary>
 public sealed record Alert(string Id, string Type, DateTimeOffset CreatedAt, JsonObject Data);
 
 public sealed record Delivery(string AlertId, string Status, int Attempts, int? LastStatus, DateTimeOffset UpdatedAt);
@@ -158,7 +158,7 @@ public sealed partial class AlertService : BackgroundService
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "INSERT INTO alerts (id, type, created_at, data, dedupe_key) VALUES (@id, @type, @created, @data, @dedupe) ON CONFLICT DO NOTHING";
-        Database.AddParameters(command, ("@id", alert.Id), ("@type", alert.Type), ("@created", alert.CreatedAt.ToUnixTimeMilliseconds()), ("@data", alert.Data.ToJsonString()), ("@dedupe", dedupeKey));
+        Database.AddParameters(command, ("@id", alert.Id), ("@type", alert.Type), ("@created", alert.CreatedAt.ToUnixTimeMilliseconds()), ("@data", alert.Data.ToJsonString(StoreJson.Options)), ("@dedupe", dedupeKey));
         return command.ExecuteNonQuery() > 0;
     }
 
@@ -168,7 +168,7 @@ public sealed partial class AlertService : BackgroundService
         ["type"] = alert.Type,
         ["created_at"] = alert.CreatedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
         ["data"] = alert.Data.DeepClone(),
-    }.ToJsonString();
+    }.ToJsonString(StoreJson.Options); // the readable encoder: a webhook body reads +00:00, not \u002B00:00
 
     /// <summary>Delivery attempts of one webhook, newest first: <c>pending</c>, <c>delivered</c> or <c>failed</c> (after every retry).</summary>
     public IReadOnlyList<Delivery> Deliveries(string webhookId)

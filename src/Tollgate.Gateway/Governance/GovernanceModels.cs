@@ -1,6 +1,6 @@
 namespace Tollgate.Gateway.Governance;
 
-/// <summary>A key's own rate limits (API.md "Virtual keys": <c>limits</c>).</summary>
+/// <summary>A key's own rate limits (docs/api.md "Virtual keys": <c>limits</c>).</summary>
 public sealed record KeyLimits(long? Rpm = null, long? Tpm = null, decimal? MaxCostPerMinute = null);
 
 /// <summary>A money budget over a natural period (<c>budget</c> on a key, or a group budget).</summary>

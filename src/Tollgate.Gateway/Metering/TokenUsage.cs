@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Metering;
 
 /// <summary>
-/// Token counts with one meaning for every provider (API.md "Usage"): <see cref="Input"/> is all input, cache reads
+/// Token counts with one meaning for every provider (docs/api.md "Usage"): <see cref="Input"/> is all input, cache reads
 /// and writes included; <see cref="Output"/> is all output, reasoning included.
 /// </summary>
 public readonly record struct TokenUsage(long Input, long Cached, long CacheWrite, long Output, long Reasoning)
