@@ -122,7 +122,7 @@ public class HotPathBenchmarks
 
     /// <summary>Bearer secret → virtual key: hash, then dictionary look-up.</summary>
     [Benchmark]
-    public VirtualKey? KeyLookup() => _keys.Authenticate(_secret);
+    public object? KeyLookup() => _keys.Authenticate(_secret); // object: the gateway's types are internal
 
     /// <summary>The tokenizer estimate of a chat request's input, taken before a governed call is forwarded.</summary>
     [Benchmark]
@@ -145,7 +145,7 @@ public class HotPathBenchmarks
 
     /// <summary>Relays a 64-chunk chat completion stream (plus the usage chunk) and extracts its usage.</summary>
     [Benchmark]
-    public async Task<UsageMeter> SseUsageExtraction() => await RelayStreamAsync();
+    public async Task<object> SseUsageExtraction() => await RelayStreamAsync();
 
     /// <summary>
     /// Hands one usage record to a ledger writer: the bounded channel and the batching loop behind it. That writer's

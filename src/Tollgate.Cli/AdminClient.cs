@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace Tollgate.Cli;
 
 /// <summary>The gateway's admin API over HTTP: JSON in, JSON out, errors as <see cref="AdminException"/>.</summary>
-public sealed class AdminClient : IDisposable
+internal sealed class AdminClient : IDisposable
 {
     private readonly HttpClient _http;
 
@@ -76,7 +76,7 @@ public sealed class AdminClient : IDisposable
 }
 
 /// <summary>An error answer of the admin API, with its code and message.</summary>
-public sealed class AdminException(int status, string code, string message) : Exception(message)
+internal sealed class AdminException(int status, string code, string message) : Exception(message)
 {
     public int Status { get; } = status;
 

@@ -4,4 +4,4 @@ var app = await TollgateApp.BuildAsync(args);
 await app.RunAsync();
 
 /// <summary>Entry point; public for <c>WebApplicationFactory</c>-style tests.</summary>
-public partial class Program;
+internal partial class Program;

@@ -11,7 +11,7 @@ namespace Tollgate.MockProvider;
 /// A request opts in with <c>x-mock-input-factor</c> (text tokens × factor, rounded up), <c>x-mock-tokens-per-message</c>
 /// and <c>x-mock-tokens-per-reply</c>; without them the mock reports its configured prompt tokens.
 /// </summary>
-public static class MockInputCount
+internal static class MockInputCount
 {
     private static readonly Lazy<Tokenizer> O200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
 

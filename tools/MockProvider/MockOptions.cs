@@ -4,7 +4,7 @@ namespace Tollgate.MockProvider;
 /// Defaults for the usage and timing the mock reports. Every value can be overridden per request
 /// with an <c>x-mock-*</c> header (see <see cref="MockPlan"/>), so tests state exactly what they expect.
 /// </summary>
-public sealed class MockOptions
+internal sealed class MockOptions
 {
     /// <summary>Total input tokens (OpenAI <c>prompt_tokens</c>; cached reads and cache writes included).</summary>
     public int PromptTokens { get; set; } = 12;

@@ -13,7 +13,7 @@ namespace Tollgate.MockProvider;
 /// A deterministic LLM provider speaking OpenAI Chat Completions and Embeddings and Anthropic Messages,
 /// streaming and not. Usage and latency come from <see cref="MockOptions"/> and the request's <c>x-mock-*</c> headers.
 /// </summary>
-public static class MockProviderEndpoints
+internal static class MockProviderEndpoints
 {
     public static IEndpointRouteBuilder MapMockProvider(this IEndpointRouteBuilder app, MockOptions options, MockRequestLog log)
     {
@@ -486,7 +486,7 @@ public static class MockProviderEndpoints
 }
 
 /// <summary>What the mock received, so tests can check what the gateway forwarded (and what it did not).</summary>
-public sealed class MockRequestLog
+internal sealed class MockRequestLog
 {
     private readonly ConcurrentQueue<MockRequest> _requests = new();
     private int _count;
@@ -512,4 +512,4 @@ public sealed class MockRequestLog
     }
 }
 
-public sealed record MockRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body);
+internal sealed record MockRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Tollgate.MockProvider;
 
 /// <summary>The mock provider on its own Kestrel listener: used by the standalone program, by <c>--demo</c> and by tests.</summary>
-public sealed class MockProviderServer : IAsyncDisposable
+internal sealed class MockProviderServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 

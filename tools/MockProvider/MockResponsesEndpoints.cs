@@ -15,7 +15,7 @@ namespace Tollgate.MockProvider;
 /// offers function tools and carries no tool output yet, streaming events in the documented order, and the
 /// follow-up endpoints over an in-memory store.
 /// </summary>
-public static class MockResponsesEndpoints
+internal static class MockResponsesEndpoints
 {
     public static IEndpointRouteBuilder MapMockResponses(this IEndpointRouteBuilder app, MockOptions options, MockRequestLog log)
     {

@@ -6,7 +6,7 @@ namespace Tollgate.MockProvider;
 /// Standalone mock provider: <c>dotnet run --project tools/MockProvider -- --urls http://127.0.0.1:9000
 /// [--prompt-tokens 12] [--completion-tokens 8] [--latency-ms 0] [--chunk-delay-ms 0]</c>.
 /// </summary>
-public static class Program
+internal static class Program
 {
     public static async Task Main(string[] args)
     {

@@ -12,7 +12,7 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Admin;
 
 /// <summary>The operator API (docs/api.md "Admin API"): providers, prices, virtual keys, usage.</summary>
-public static class AdminEndpoints
+internal static class AdminEndpoints
 {
     public static void MapAdmin(this IEndpointRouteBuilder app)
     {
@@ -225,7 +225,7 @@ public static class AdminEndpoints
             return Invalid("'input_per_mtok' and 'output_per_mtok' are required; prices may not be negative.");
         }
 
-        var price = new ModelPrice(input, request.CachedInputPerMtok ?? input, request.CacheWritePerMtok ?? input, output, request.Currency ?? catalog.DefaultCurrency);
+        var price = new ModelPrice(input, request.CachedInputPerMtok ?? input, request.CacheWritePerMtok ?? input, output, request.Currency ?? PriceCatalog.DefaultCurrency);
         catalog.Set(provider, model, price);
         return Json(PriceView.From(provider, model, price, builtIn: false));
     }

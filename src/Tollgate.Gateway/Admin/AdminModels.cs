@@ -4,22 +4,22 @@ using Tollgate.Gateway.Providers;
 
 namespace Tollgate.Gateway.Admin;
 
-public sealed record ProviderRequest(string? Name, string? Kind, string? BaseUrl, string? ApiKey, string[]? Models);
+internal sealed record ProviderRequest(string? Name, string? Kind, string? BaseUrl, string? ApiKey, string[]? Models);
 
-public sealed record ProviderView(string Name, string Kind, string BaseUrl, string[] Models, bool HasApiKey, DateTimeOffset CreatedAt)
+internal sealed record ProviderView(string Name, string Kind, string BaseUrl, string[] Models, bool HasApiKey, DateTimeOffset CreatedAt)
 {
     public static ProviderView From(Provider p) => new(p.Name, p.Kind.ToWire(), p.BaseUrl, [.. p.Models], p.ApiKey is not null, p.CreatedAt);
 }
 
-public sealed record PriceRequest(decimal? InputPerMtok, decimal? CachedInputPerMtok, decimal? CacheWritePerMtok, decimal? OutputPerMtok, string? Currency);
+internal sealed record PriceRequest(decimal? InputPerMtok, decimal? CachedInputPerMtok, decimal? CacheWritePerMtok, decimal? OutputPerMtok, string? Currency);
 
-public sealed record PriceView(string Provider, string Model, decimal InputPerMtok, decimal CachedInputPerMtok, decimal CacheWritePerMtok, decimal OutputPerMtok, string Currency, string Source)
+internal sealed record PriceView(string Provider, string Model, decimal InputPerMtok, decimal CachedInputPerMtok, decimal CacheWritePerMtok, decimal OutputPerMtok, string Currency, string Source)
 {
     public static PriceView From(string provider, string model, ModelPrice p, bool builtIn) =>
         new(provider, model, p.InputPerMtok, p.CachedInputPerMtok, p.CacheWritePerMtok, p.OutputPerMtok, p.Currency, builtIn ? "builtin" : "override");
 }
 
-public sealed record KeyRequest(
+internal sealed record KeyRequest(
     string? Name,
     string? Role,
     KeyOwner? Owner,
@@ -29,7 +29,7 @@ public sealed record KeyRequest(
     Governance.KeyLimits? Limits,
     Governance.BudgetSpec? Budget);
 
-public sealed record KeyView(
+internal sealed record KeyView(
     string Id,
     string? Key,
     string Prefix,

@@ -6,14 +6,14 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Admin;
 
 /// <summary>One admin change: who, what, the object before and after, when.</summary>
-public sealed record AuditEntry(string Id, DateTimeOffset At, string Actor, string Action, string Target, JsonNode? Before, JsonNode? After);
+internal sealed record AuditEntry(string Id, DateTimeOffset At, string Actor, string Action, string Target, JsonNode? Before, JsonNode? After);
 
 /// <summary>
 /// Records every admin change. An endpoint filter on the admin group snapshots the target before the handler runs
 /// (through <see cref="Snapshots"/>) and takes the handler's JSON result as the object after it. Secrets never enter
 /// the log: <c>key</c>, <c>secret</c> and <c>api_key</c> members are removed.
 /// </summary>
-public sealed class AuditLog(Database db, TimeProvider time)
+internal sealed class AuditLog(Database db, TimeProvider time)
 {
     private static readonly string[] SecretMembers = ["key", "secret", "api_key"];
 

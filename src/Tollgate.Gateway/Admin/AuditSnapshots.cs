@@ -5,7 +5,7 @@ using Tollgate.Gateway.Providers;
 namespace Tollgate.Gateway.Admin;
 
 /// <summary>How the audit log reads each admin resource's state before a change.</summary>
-public static class AuditSnapshots
+internal static class AuditSnapshots
 {
     public static AuditLog Register(AuditLog audit)
     {

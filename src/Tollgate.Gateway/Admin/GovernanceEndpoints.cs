@@ -5,7 +5,7 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Admin;
 
 /// <summary>Admin API for quota rules, group budgets and group limits.</summary>
-public static class GovernanceEndpoints
+internal static class GovernanceEndpoints
 {
     public const string DefaultQuotaTimeZone = "Asia/Shanghai";
 

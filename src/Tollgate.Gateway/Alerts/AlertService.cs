@@ -10,18 +10,18 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Alerts;
 
 /// <summary>One alert as stored and delivered (docs/api.md "Alerts": payload).</summary>
-public sealed record Alert(string Id, string Type, DateTimeOffset CreatedAt, JsonObject Data);
+internal sealed record Alert(string Id, string Type, DateTimeOffset CreatedAt, JsonObject Data);
 
-public sealed record Delivery(string AlertId, string Status, int Attempts, int? LastStatus, DateTimeOffset UpdatedAt);
+internal sealed record Delivery(string AlertId, string Status, int Attempts, int? LastStatus, DateTimeOffset UpdatedAt);
 
-public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt);
+internal sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Raising an alert never blocks a request: it goes to a channel; this background service stores it once (a
 /// de-duplication key makes "once per period" hold across restarts) and POSTs it to every subscribed webhook with an
 /// HMAC-SHA256 signature, retrying with back-off.
 /// </summary>
-public sealed partial class AlertService : BackgroundService
+internal sealed partial class AlertService : BackgroundService
 {
     public static readonly string[] EventTypes = ["budget.threshold", "budget.exceeded", "quota.exhausted", "circuit.open", "usage.spike"];
 

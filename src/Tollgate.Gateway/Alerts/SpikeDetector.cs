@@ -5,7 +5,7 @@ namespace Tollgate.Gateway.Alerts;
 /// <c>factor</c> × the average 5 minutes of the 55 minutes before them. A subject needs an hour of history (and some
 /// spend in it) before it can spike, so a new key ramping up is not an alert.
 /// </summary>
-public sealed class SpikeDetector
+internal sealed class SpikeDetector
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (long[] Minutes, long[] Costs, long FirstMinute)> _series = new(StringComparer.Ordinal);

@@ -10,7 +10,7 @@ namespace Tollgate.Gateway.Governance;
 /// that has not served a model yet reserves with what the others learned instead of the margin. Never on the request path;
 /// while Redis is unreachable each replica keeps its own factors.
 /// </summary>
-public sealed partial class CalibrationSync(IConnectionMultiplexer redis, InputCalibration calibration, GatewaySettings settings, ILogger<CalibrationSync> log) : BackgroundService
+internal sealed partial class CalibrationSync(IConnectionMultiplexer redis, InputCalibration calibration, GatewaySettings settings, ILogger<CalibrationSync> log) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 

@@ -5,7 +5,7 @@ namespace Tollgate.Gateway.Governance;
 /// the circuit opens for the cool-down, then lets one request through (half-open) and closes again if the rate is
 /// back under the limit. One-second buckets keep the 60-second sum exact to the second.
 /// </summary>
-public sealed class CircuitBreakers(TimeSpan cooldown) : ICircuitStore
+internal sealed class CircuitBreakers(TimeSpan cooldown) : ICircuitStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
@@ -116,7 +116,7 @@ public sealed class CircuitBreakers(TimeSpan cooldown) : ICircuitStore
 }
 
 /// <summary>Where circuit-breaker state lives: in this process, or in Redis for every replica.</summary>
-public interface ICircuitStore
+internal interface ICircuitStore
 {
     /// <summary>Whether a request may pass; a half-open circuit admits exactly one probe at a time.</summary>
     ValueTask<(bool Allowed, TimeSpan RetryAfter, bool Probe)> EnterAsync(string key, DateTimeOffset now);

@@ -10,7 +10,7 @@ namespace Tollgate.Gateway.Governance;
 /// budget, rule or plan is created or moved to another period), so a restart or a new limit starts from what was really
 /// spent this period. Counters that exist are never overwritten.
 /// </summary>
-public sealed class CounterRebuilder(ICounterStore counters, GovernanceStore config, LinePlanner planner, TimeProvider time, Database db, LedgerWriter ledger)
+internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore config, LinePlanner planner, TimeProvider time, Database db, LedgerWriter ledger)
 {
     /// <summary>A quota counter and its input/output/cached breakdown: <c>quota:…</c>, <c>quota:…:in</c>, ….</summary>
     internal static readonly string[] QuotaSuffixes = ["", "in", "out", "cached"];

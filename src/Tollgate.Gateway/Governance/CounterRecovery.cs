@@ -7,7 +7,7 @@ namespace Tollgate.Gateway.Governance;
 /// Notices that the counter store lost its data (a flushed or replaced Redis) and rebuilds the current periods'
 /// counters from the ledger. A sentinel counter, set after every rebuild, is what goes missing when the store is emptied.
 /// </summary>
-public sealed partial class CounterRecovery(ICounterStore counters, CounterRebuilder rebuilder, KeyService keys, GatewaySettings settings, TimeProvider time, ILogger<CounterRecovery> log)
+internal sealed partial class CounterRecovery(ICounterStore counters, CounterRebuilder rebuilder, KeyService keys, GatewaySettings settings, TimeProvider time, ILogger<CounterRecovery> log)
     : BackgroundService
 {
     private const string Sentinel = "sentinel";

@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Governance;
 
 /// <summary>How a counter limits: a running total for a period, or a GCRA rate over a 60-second window.</summary>
-public enum CounterKind
+internal enum CounterKind
 {
     /// <summary>Tokens or money (1e-10 units) used in a period; the key names the period, <see cref="CounterCharge.ExpiresAt"/> ends it.</summary>
     Total,
@@ -11,16 +11,16 @@ public enum CounterKind
 }
 
 /// <summary>One line of a reservation: add <see cref="Amount"/> to <see cref="Key"/> if it stays within <see cref="Limit"/>.</summary>
-public readonly record struct CounterCharge(string Key, CounterKind Kind, long Amount, long Limit, DateTimeOffset ExpiresAt);
+internal readonly record struct CounterCharge(string Key, CounterKind Kind, long Amount, long Limit, DateTimeOffset ExpiresAt);
 
 /// <summary>What a rate counter looks like after a reservation (for the x-ratelimit-* headers) or why it refused.</summary>
-public readonly record struct RateState(long Limit, long Remaining, TimeSpan Reset);
+internal readonly record struct RateState(long Limit, long Remaining, TimeSpan Reset);
 
 /// <summary>
 /// The result of an all-or-nothing reservation, with the state of every rate line (in line order): after the booking
 /// when accepted, as it stands when refused (the refusing line at zero remaining).
 /// </summary>
-public readonly record struct ReserveOutcome(bool Accepted, int FailedLine, TimeSpan RetryAfter, RateState[] Rates)
+internal readonly record struct ReserveOutcome(bool Accepted, int FailedLine, TimeSpan RetryAfter, RateState[] Rates)
 {
     public static ReserveOutcome Ok(RateState[] rates) => new(true, -1, TimeSpan.Zero, rates);
 
@@ -32,7 +32,7 @@ public readonly record struct ReserveOutcome(bool Accepted, int FailedLine, Time
 /// all or nothing; later settle each line by the difference between the actual and the reserved amount.
 /// In-process today; a Redis implementation runs the same check-and-reserve as one Lua script.
 /// </summary>
-public interface ICounterStore
+internal interface ICounterStore
 {
     ValueTask<ReserveOutcome> ReserveAsync(IReadOnlyList<CounterCharge> charges, DateTimeOffset now);
 

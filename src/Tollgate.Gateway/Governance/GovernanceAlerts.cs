@@ -12,7 +12,7 @@ namespace Tollgate.Gateway.Governance;
 /// spend spike. Each carries a de-duplication key for its once-per-period rule and the instant after which that key can
 /// no longer recur (its period's end), so the alert service can forget it.
 /// </summary>
-public sealed class GovernanceAlerts(AlertService alerts, SpikeDetector spikes, ICounterStore counters, GatewaySettings settings)
+internal sealed class GovernanceAlerts(AlertService alerts, SpikeDetector spikes, ICounterStore counters, GatewaySettings settings)
 {
     private static readonly decimal[] DefaultThresholds = [0.5m, 0.8m, 1.0m];
 

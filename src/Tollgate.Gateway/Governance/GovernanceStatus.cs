@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Governance;
 
 /// <summary>What the admin API shows of live counters: a budget's spend this period, a quota consumer's cycle; and the quota reset.</summary>
-public sealed class GovernanceStatus(ICounterStore counters, TimeProvider time)
+internal sealed class GovernanceStatus(ICounterStore counters, TimeProvider time)
 {
     /// <summary>Spent, reserved-and-settled, in the current period of a budget (for <c>GET /admin/budgets</c>).</summary>
     public async ValueTask<(decimal Spent, DateTimeOffset Start, DateTimeOffset End)> BudgetStatusAsync(string scope, string subject, BudgetSpec spec)

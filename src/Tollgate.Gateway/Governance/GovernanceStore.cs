@@ -7,7 +7,7 @@ namespace Tollgate.Gateway.Governance;
 /// Quota rules, group budgets and group limits: persisted, and served from an immutable snapshot that every change
 /// replaces at once, so an edit applies to the very next request.
 /// </summary>
-public sealed class GovernanceStore(Database db)
+internal sealed class GovernanceStore(Database db)
 {
     private volatile Snapshot _current = new([], [], [], new Dictionary<string, Plan>());
 

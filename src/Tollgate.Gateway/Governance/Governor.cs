@@ -20,7 +20,7 @@ namespace Tollgate.Gateway.Governance;
 /// when each sets <c>max_tokens</c> and the provider counts at most factor × the estimate.
 /// </para>
 /// </summary>
-public sealed class Governor(
+internal sealed class Governor(
     ICounterStore counters,
     LinePlanner planner,
     PriceCatalog prices,

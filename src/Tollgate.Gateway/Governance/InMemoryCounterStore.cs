@@ -4,7 +4,7 @@ namespace Tollgate.Gateway.Governance;
 /// Counters in this process, under one lock: a reservation checks and books every line as one step, which is what
 /// makes budgets exact under concurrency. The lock is held for microseconds and never across an await.
 /// </summary>
-public sealed class InMemoryCounterStore : ICounterStore
+internal sealed class InMemoryCounterStore : ICounterStore
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly Lock _lock = new();

@@ -15,7 +15,7 @@ namespace Tollgate.Gateway.Governance;
 /// while one above it costs only an early 429 near the limit (released at settlement). The window lets an outlier age out.
 /// </para>
 /// </summary>
-public sealed class InputCalibration(GatewaySettings settings)
+internal sealed class InputCalibration(GatewaySettings settings)
 {
     public const int Window = 100;
     public const int MinSamples = 5;

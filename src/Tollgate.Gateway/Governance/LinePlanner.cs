@@ -10,7 +10,7 @@ namespace Tollgate.Gateway.Governance;
 /// cache, an edited key is a new record, and a plan whose earliest period has ended is rebuilt, so counter keys that
 /// embed a period start still roll over at the boundary.
 /// </summary>
-public sealed class LinePlanner(GovernanceStore config)
+internal sealed class LinePlanner(GovernanceStore config)
 {
     private volatile PlanCache? _cache;
 

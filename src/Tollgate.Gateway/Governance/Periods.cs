@@ -6,7 +6,7 @@ namespace Tollgate.Gateway.Governance;
 /// Natural cycles in a time zone: a day from local midnight, a week from Monday midnight, a month from the 1st.
 /// Boundaries are computed as local wall-clock times and converted to UTC, so a 23- or 25-hour DST day is one day.
 /// </summary>
-public static class Periods
+internal static class Periods
 {
     public static readonly string[] Names = ["day", "week", "month", "total"];
 

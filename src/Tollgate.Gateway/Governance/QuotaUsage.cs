@@ -1,3 +1,3 @@
 namespace Tollgate.Gateway.Governance;
 
-public sealed record QuotaUsage(string Consumer, DateTimeOffset CycleStart, DateTimeOffset CycleEnd, long LimitTokens, long UsedTokens, long RemainingTokens, long InputTokens, long OutputTokens, long CachedTokens, long TotalTokens);
+internal sealed record QuotaUsage(string Consumer, DateTimeOffset CycleStart, DateTimeOffset CycleEnd, long LimitTokens, long UsedTokens, long RemainingTokens, long InputTokens, long OutputTokens, long CachedTokens, long TotalTokens);

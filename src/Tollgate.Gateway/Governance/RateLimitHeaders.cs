@@ -4,4 +4,4 @@ namespace Tollgate.Gateway.Governance;
 /// The tightest requests and tokens limits after a reservation (or as they stood when it was refused). The client-facing
 /// protocol writes them in its API's header style (<see cref="Protocols.ClientProtocol.WriteRateHeaders"/>).
 /// </summary>
-public sealed record RateLimitHeaders(RateState? Requests, RateState? Tokens);
+internal sealed record RateLimitHeaders(RateState? Requests, RateState? Tokens);

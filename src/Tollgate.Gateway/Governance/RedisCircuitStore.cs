@@ -6,7 +6,7 @@ namespace Tollgate.Gateway.Governance;
 /// Circuit breakers shared by every replica: per key or group, a hash of cost per second (the last 60 seconds) and a
 /// hash with the open-until time and the half-open probe flag, each changed by one Lua script.
 /// </summary>
-public sealed class RedisCircuitStore(IConnectionMultiplexer redis, string prefix, TimeSpan cooldown) : ICircuitStore
+internal sealed class RedisCircuitStore(IConnectionMultiplexer redis, string prefix, TimeSpan cooldown) : ICircuitStore
 {
     // KEYS: state. ARGV: now (ms). Returns {allowed, retry after ms, probe}.
     private static readonly LuaScript Enter = LuaScript.Prepare("""

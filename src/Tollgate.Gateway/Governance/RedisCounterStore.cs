@@ -8,7 +8,7 @@ namespace Tollgate.Gateway.Governance;
 /// Totals are integers (tokens, requests, money in 1e-10 units) kept with INCRBY; rate counters hold the GCRA
 /// arrival time in microseconds. Lua compares in doubles, exact up to 2^53 units (about 900 000 in money).
 /// </summary>
-public sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefix) : ICounterStore
+internal sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefix) : ICounterStore
 {
     private const long WindowMicros = 60_000_000;
 
@@ -169,7 +169,7 @@ public sealed class RedisCounterStore(IConnectionMultiplexer redis, string prefi
 }
 
 /// <summary>The counter store could not be reached: hard limits fail closed, rate limits fail open (configurable).</summary>
-public sealed class CounterStoreUnavailableException : Exception
+internal sealed class CounterStoreUnavailableException : Exception
 {
     public CounterStoreUnavailableException()
     {

@@ -4,7 +4,7 @@ using Tollgate.Gateway.Ledger;
 namespace Tollgate.Gateway.Governance;
 
 /// <summary>A reservation held by one call; settled once with the call's actual usage.</summary>
-public sealed class Reservation
+internal sealed class Reservation
 {
     public static readonly Reservation None = new(null, LinePlan.Empty, [], null, null!, "", 0);
 

@@ -3,4 +3,4 @@ using Tollgate.Gateway.Proxy;
 namespace Tollgate.Gateway.Governance;
 
 /// <summary>What a reservation came to: a lease to settle, or the error to answer; and the rate-limit state for the headers.</summary>
-public readonly record struct ReserveResult(Reservation? Lease, GatewayError? Error, RateLimitHeaders? RateHeaders);
+internal readonly record struct ReserveResult(Reservation? Lease, GatewayError? Error, RateLimitHeaders? RateHeaders);

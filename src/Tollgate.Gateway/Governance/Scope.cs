@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Governance;
 /// column that records it, the attribution header that can supply it, and where its value sits in an
 /// <see cref="Attribution"/>. One place for what used to be string switches in governance, queries and reports.
 /// </summary>
-public sealed class Scope
+internal sealed class Scope
 {
     /// <summary>A call's own key: its value is the key id, not an attribution field.</summary>
     public static readonly Scope Key = new("key", "key_id", null, static (in Attribution _) => null);

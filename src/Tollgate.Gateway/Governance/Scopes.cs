@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Governance;
 
 /// <summary>The group scopes by wire name, for callers that validate a string (configuration files, the admin API).</summary>
-public static class Scopes
+internal static class Scopes
 {
     public static readonly string[] Group = [.. Scope.Groups.Select(s => s.Name)];
 

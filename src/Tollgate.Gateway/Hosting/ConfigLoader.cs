@@ -13,7 +13,7 @@ namespace Tollgate.Gateway.Hosting;
 /// the gateway at the next reload. A file that does not load stops the start; at a reload it is reported and the
 /// running configuration stays. Requests are never paused: every store swaps its state atomically.
 /// </summary>
-public sealed partial class ConfigLoader(
+internal sealed partial class ConfigLoader(
     GatewaySettings settings,
     ProviderRegistry providers,
     PriceCatalog prices,

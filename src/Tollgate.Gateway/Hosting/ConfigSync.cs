@@ -13,7 +13,7 @@ namespace Tollgate.Gateway.Hosting;
 /// the database before it is served — so a revocation or an edit made through one replica applies on the others at
 /// their next request. Without Redis there is one process and nothing to announce.
 /// </summary>
-public sealed partial class ConfigSync(IServiceProvider services, GatewaySettings settings, ILogger<ConfigSync> log) : IHostedService, IDisposable
+internal sealed partial class ConfigSync(IServiceProvider services, GatewaySettings settings, ILogger<ConfigSync> log) : IHostedService, IDisposable
 {
     private readonly string _self = Guid.NewGuid().ToString("N");
     private readonly SemaphoreSlim _reloading = new(1, 1);

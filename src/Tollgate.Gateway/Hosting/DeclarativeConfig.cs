@@ -8,7 +8,7 @@ namespace Tollgate.Gateway.Hosting;
 /// file: a provider's <c>api_key_env</c> and a key's <c>key_env</c> name environment variables; a key may instead give
 /// its <c>key_hash</c> (lowercase hex SHA-256 of the secret).
 /// </summary>
-public sealed class DeclarativeConfig
+internal sealed class DeclarativeConfig
 {
     public List<ProviderEntry> Providers { get; set; } = [];
 

@@ -6,7 +6,7 @@ namespace Tollgate.Gateway.Hosting;
 /// Start-up settings (docs/api.md "Running"): defaults, then <c>TOLLGATE_*</c> environment variables, then command-line flags.
 /// Invalid values fail at start, never on the first request.
 /// </summary>
-public sealed class GatewaySettings
+internal sealed class GatewaySettings
 {
     public string Urls { get; set; } = "http://127.0.0.1:8080";
 

@@ -11,7 +11,7 @@ using Tollgate.Gateway.Telemetry;
 namespace Tollgate.Gateway.Hosting;
 
 /// <summary>Builds the gateway: services, start-up (schema, master key, demo), endpoints.</summary>
-public static partial class TollgateApp
+internal static partial class TollgateApp
 {
     public const string DemoKeyId = "key_demo";
 

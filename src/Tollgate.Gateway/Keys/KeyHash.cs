@@ -7,7 +7,7 @@ namespace Tollgate.Gateway.Keys;
 /// Keys are 256-bit random secrets, so a plain SHA-256 is enough to make a stolen database useless
 /// (no dictionary to try) while keeping the per-request check in the microseconds.
 /// </summary>
-public static class KeyHash
+internal static class KeyHash
 {
     public const string Prefix = "tg-";
 

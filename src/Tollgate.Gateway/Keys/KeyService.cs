@@ -6,7 +6,7 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Keys;
 
 /// <summary>Virtual keys and the master key: creation, lookup by hash (cached), revocation.</summary>
-public sealed class KeyService
+internal sealed class KeyService
 {
     private readonly Database _db;
     private readonly TimeProvider _time;

@@ -1,13 +1,13 @@
 namespace Tollgate.Gateway.Keys;
 
 /// <summary>Who a key belongs to; recorded on every usage record. Attribution headers fill what is unset, never override.</summary>
-public sealed record KeyOwner(string? User = null, string? Team = null, string? Project = null, string? CostCenter = null, string? Customer = null)
+internal sealed record KeyOwner(string? User = null, string? Team = null, string? Project = null, string? CostCenter = null, string? Customer = null)
 {
     public static readonly KeyOwner None = new();
 }
 
 /// <summary>A virtual key as stored: only the SHA-256 of the secret is kept.</summary>
-public sealed record VirtualKey(
+internal sealed record VirtualKey(
     string Id,
     string Hash,
     string Prefix,

@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Ledger;
 /// the proxy never stalls and nothing is lost; the writer replays it when the database is back. Record ids make the
 /// replay idempotent.
 /// </summary>
-public sealed class LedgerSpool(string path)
+internal sealed class LedgerSpool(string path)
 {
     private readonly Lock _lock = new();
 

@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Ledger;
 /// batches, one SQLite transaction per batch. On shutdown it drains the channel completely before returning.
 /// When the channel is full the proxy awaits a free slot (back-pressure) instead of dropping a record.
 /// </summary>
-public sealed partial class LedgerWriter : BackgroundService
+internal sealed partial class LedgerWriter : BackgroundService
 {
     private readonly Channel<UsageRecord> _channel;
     private readonly Database _db;

@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Ledger;
 
 /// <summary>Money is stored as an integer count of 1e-10 currency units: exact sums in SQL, 10 decimals on the wire.</summary>
-public static class Money
+internal static class Money
 {
     private const decimal Scale = 10_000_000_000m;
 

@@ -4,7 +4,7 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Ledger;
 
 /// <summary><c>GET /admin/usage</c>: ledger totals between two instants, grouped by any of the contract's dimensions.</summary>
-public sealed class UsageQuery(Database db, LedgerWriter ledger)
+internal sealed class UsageQuery(Database db, LedgerWriter ledger)
 {
     /// <summary>The group_by names; days and months are UTC.</summary>
     public static readonly FrozenSet<string> Dimensions = new[] { "team", "project", "user", "cost_center", "customer", "feature", "environment", "agent", "session", "model", "provider", "key", "day", "month" }.ToFrozenSet();

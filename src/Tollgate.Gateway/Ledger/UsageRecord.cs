@@ -6,7 +6,7 @@ namespace Tollgate.Gateway.Ledger;
 /// One call that reached (or was sent to) a provider. Never holds prompt or completion text.
 /// <see cref="Id"/> is a UUIDv7, unique across replicas, so a replayed record is never counted twice.
 /// </summary>
-public sealed class UsageRecord
+internal sealed class UsageRecord
 {
     public required string Id { get; init; }
 
@@ -100,7 +100,7 @@ public sealed class UsageRecord
 }
 
 /// <summary>Owner fields of the key completed by the request's attribution headers.</summary>
-public readonly record struct Attribution(
+internal readonly record struct Attribution(
     string? User,
     string? Team,
     string? Project,

@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Metering;
 
 /// <summary>For provider calls that generate nothing (Responses API follow-ups): recorded, at zero tokens.</summary>
-public sealed class NoUsageMeter : UsageMeter
+internal sealed class NoUsageMeter : UsageMeter
 {
     public NoUsageMeter() => MarkNothingBilled();
 

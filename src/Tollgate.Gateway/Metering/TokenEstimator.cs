@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Metering;
 /// Token estimates with the o200k tokenizer (GPT-4o and later; within a few percent for Claude) for calls
 /// whose provider reported no usage. Estimates are marked <c>estimated</c> in the ledger.
 /// </summary>
-public static class TokenEstimator
+internal static class TokenEstimator
 {
     /// <summary>OpenAI's documented chat-template overhead: tokens added per message, and once to prime the reply.</summary>
     public const int TokensPerMessage = 3;

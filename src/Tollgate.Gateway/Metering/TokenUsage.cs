@@ -4,7 +4,7 @@ namespace Tollgate.Gateway.Metering;
 /// Token counts with one meaning for every provider (docs/api.md "Usage"): <see cref="Input"/> is all input, cache reads
 /// and writes included; <see cref="Output"/> is all output, reasoning included.
 /// </summary>
-public readonly record struct TokenUsage(long Input, long Cached, long CacheWrite, long Output, long Reasoning)
+internal readonly record struct TokenUsage(long Input, long Cached, long CacheWrite, long Output, long Reasoning)
 {
     public long Total => Input + Output;
 }

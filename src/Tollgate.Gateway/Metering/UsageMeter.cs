@@ -8,7 +8,7 @@ namespace Tollgate.Gateway.Metering;
 /// or each SSE event of a stream. Keeps the output text only as raw bytes for a tokenizer estimate when the
 /// provider never reports usage (stream cut, error mid-stream); nothing is stored.
 /// </summary>
-public abstract class UsageMeter : IDisposable
+internal abstract class UsageMeter : IDisposable
 {
     protected static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 256 };
 
@@ -157,7 +157,7 @@ public abstract class UsageMeter : IDisposable
     }
 }
 
-public enum SseAction
+internal enum SseAction
 {
     Forward,
     Drop,

@@ -3,7 +3,7 @@ using Tollgate.Gateway.Metering;
 namespace Tollgate.Gateway.Pricing;
 
 /// <summary>Prices per million tokens.</summary>
-public sealed record ModelPrice(decimal InputPerMtok, decimal CachedInputPerMtok, decimal CacheWritePerMtok, decimal OutputPerMtok, string Currency)
+internal sealed record ModelPrice(decimal InputPerMtok, decimal CachedInputPerMtok, decimal CacheWritePerMtok, decimal OutputPerMtok, string Currency)
 {
     private const decimal Million = 1_000_000m;
 

@@ -11,7 +11,7 @@ namespace Tollgate.Gateway.Pricing;
 /// Lookups fall back from the exact model to the longest catalog name it starts with, so dated snapshots
 /// (<c>gpt-4o-2024-08-06</c>, <c>claude-sonnet-4-5-20250929</c>) find their base model's price.
 /// </summary>
-public sealed class PriceCatalog
+internal sealed class PriceCatalog
 {
     private readonly Database _db;
     private readonly Dictionary<(string Provider, string Model), ModelPrice> _builtIn = [];
@@ -40,7 +40,7 @@ public sealed class PriceCatalog
 
     public string AsOf { get; }
 
-    public string DefaultCurrency => "USD";
+    public const string DefaultCurrency = "USD";
 
     /// <summary>Loads (or re-loads, when another replica changed them) the price overrides.</summary>
     public void Load()

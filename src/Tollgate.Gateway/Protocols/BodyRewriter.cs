@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Protocols;
 /// and a streaming chat request gets <c>stream_options.include_usage</c> so the provider reports usage.
 /// Every other byte passes through untouched.
 /// </summary>
-public static class BodyRewriter
+internal static class BodyRewriter
 {
     private static readonly byte[] StreamOptionsProperty = "\"stream_options\":{\"include_usage\":true},"u8.ToArray();
     private static readonly byte[] StreamOptionsValue = "{\"include_usage\":true}"u8.ToArray();

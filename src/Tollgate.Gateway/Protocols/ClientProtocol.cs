@@ -10,7 +10,7 @@ namespace Tollgate.Gateway.Protocols;
 /// bodies and, on a stream already under way, error events), and its rate-limit headers. The provider-facing half is
 /// <see cref="ProviderProtocol"/>; when both speak the same API the pipeline splices bytes between them.
 /// </summary>
-public sealed class ClientProtocol
+internal sealed class ClientProtocol
 {
     public static readonly ClientProtocol ChatCompletions = new(WireApi.ChatCompletions, ErrorShape.OpenAi, "chat", "/v1/chat/completions", RequiredField.Messages, StreamErrorStyle.OpenAiData);
 

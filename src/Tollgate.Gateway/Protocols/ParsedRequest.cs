@@ -5,7 +5,7 @@ namespace Tollgate.Gateway.Protocols;
 /// Offsets point into the original bytes so the body can be forwarded with small splices instead of re-serialized.
 /// </summary>
 #pragma warning disable CA1051 // a plain field struct, passed by reference through the parser on the hot path
-public struct ParsedRequest
+internal struct ParsedRequest
 {
     public string Model;
 

@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Protocols;
 /// The provider-facing half of an API: which endpoint of a provider it calls and how usage is read from the answer
 /// (the meter, which also reads each SSE event of a stream). Credentials and headers are <see cref="Proxy.UpstreamHeaders"/>'s.
 /// </summary>
-public sealed class ProviderProtocol
+internal sealed class ProviderProtocol
 {
     public static readonly ProviderProtocol ChatCompletions = new(WireApi.ChatCompletions, injected => new OpenAiMeter(injected));
 

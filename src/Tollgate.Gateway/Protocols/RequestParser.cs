@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Tollgate.Gateway.Protocols;
 
 /// <summary>Reads the top level of a JSON request with <see cref="Utf8JsonReader"/>, validating the whole document.</summary>
-public static class RequestParser
+internal static class RequestParser
 {
     private static readonly JsonReaderOptions Options = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 };
 

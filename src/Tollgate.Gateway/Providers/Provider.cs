@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Providers;
 
 /// <summary>A configured upstream with its decrypted API key (in memory only) and precomputed endpoint URIs.</summary>
-public sealed class Provider
+internal sealed class Provider
 {
     private readonly Uri[] _endpoints;
 

@@ -1,6 +1,6 @@
 namespace Tollgate.Gateway.Providers;
 
-public enum ProviderKind
+internal enum ProviderKind
 {
     OpenAi,
     Anthropic,
@@ -8,7 +8,7 @@ public enum ProviderKind
     AzureOpenAi,
 }
 
-public static class ProviderKinds
+internal static class ProviderKinds
 {
     public static string ToWire(this ProviderKind kind) => kind switch
     {
@@ -55,7 +55,7 @@ public static class ProviderKinds
 }
 
 /// <summary>The upstream API an endpoint relays to.</summary>
-public enum WireApi
+internal enum WireApi
 {
     ChatCompletions,
     Embeddings,

@@ -5,7 +5,7 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Providers;
 
 /// <summary>Configured providers, persisted with their API keys encrypted, served from memory.</summary>
-public sealed class ProviderRegistry
+internal sealed class ProviderRegistry
 {
     private readonly ConcurrentDictionary<string, Provider> _providers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Provider>.AlternateLookup<ReadOnlySpan<char>> _lookup;

@@ -5,7 +5,7 @@ using Tollgate.Gateway.Ledger;
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary>Reads the attribution headers (docs/api.md): they fill owner fields the key leaves unset and never override them.</summary>
-public static class AttributionReader
+internal static class AttributionReader
 {
     public const string ProjectHeader = "X-Project-ID";
     public const string UserHeader = "X-User-ID";

@@ -5,7 +5,7 @@ using Microsoft.Net.Http.Headers;
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary>The one place that turns a <see cref="GatewayError"/> into a response in the called API's shape.</summary>
-public static class ErrorWriter
+internal static class ErrorWriter
 {
     public const string ErrorCodeHeader = "X-Tollgate-Error-Code";
 
@@ -114,7 +114,7 @@ public static class ErrorWriter
     };
 }
 
-public enum ErrorShape
+internal enum ErrorShape
 {
     OpenAi,
     Anthropic,

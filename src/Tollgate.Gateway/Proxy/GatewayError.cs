@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary>An outcome that ends a request with an error from the contract's table (docs/api.md "Errors").</summary>
-public sealed record GatewayError(int Status, string Code, string Message, string? Param = null)
+internal sealed record GatewayError(int Status, string Code, string Message, string? Param = null)
 {
     /// <summary>Sent as <c>Retry-After</c> (429 answers).</summary>
     public long? RetryAfterSeconds { get; init; }

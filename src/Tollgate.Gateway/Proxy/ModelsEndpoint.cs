@@ -6,7 +6,7 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary><c>GET /v1/models</c>: the models the calling key may use, named as the client must send them.</summary>
-public static class ModelsEndpoint
+internal static class ModelsEndpoint
 {
     public static async Task HandleAsync(HttpContext context)
     {

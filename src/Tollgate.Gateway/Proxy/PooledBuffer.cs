@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary>A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>; returned on dispose.</summary>
-public sealed class PooledBuffer : IDisposable
+internal sealed class PooledBuffer : IDisposable
 {
     private byte[] _array;
 

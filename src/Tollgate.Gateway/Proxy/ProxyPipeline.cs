@@ -338,7 +338,7 @@ internal sealed partial class ProxyPipeline(
         var price = prices.Find(provider, upstreamModel) ?? (meter.ServedModel is { } served ? prices.Find(provider, served) : null);
         record.Cost = price?.Cost(usage) ?? 0m;
         record.ChargeAt(price);
-        record.Currency = price?.Currency ?? prices.DefaultCurrency;
+        record.Currency = price?.Currency ?? PriceCatalog.DefaultCurrency;
         record.LatencyMs = Elapsed(started);
         await lease.SettleAsync(record);
         await ledger.EnqueueAsync(record);

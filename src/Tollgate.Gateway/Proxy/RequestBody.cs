@@ -1,7 +1,7 @@
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary>Reads a request body into a pooled buffer, refusing anything over the configured limit.</summary>
-public static class RequestBody
+internal static class RequestBody
 {
     public static async ValueTask<(PooledBuffer? Body, GatewayError? Error)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {

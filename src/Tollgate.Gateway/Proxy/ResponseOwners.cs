@@ -4,7 +4,7 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary>Which provider created a Responses API response, for which key and model.</summary>
-public sealed record ResponseOwner(string Provider, string KeyId, string Model);
+internal sealed record ResponseOwner(string Provider, string KeyId, string Model);
 
 /// <summary>
 /// Remembers who created each response so follow-ups and <c>previous_response_id</c> go only to that provider and only
@@ -12,7 +12,7 @@ public sealed record ResponseOwner(string Provider, string KeyId, string Model);
 /// ledger, where every response id is recorded, with an asynchronous query (never a wait for this replica's writer:
 /// what it has not written yet is in memory).
 /// </summary>
-public sealed class ResponseOwners(Database db)
+internal sealed class ResponseOwners(Database db)
 {
     private const int Capacity = 100_000;
     private readonly ConcurrentDictionary<string, ResponseOwner> _recent = new(StringComparer.Ordinal);

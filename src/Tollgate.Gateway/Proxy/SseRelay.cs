@@ -286,7 +286,7 @@ internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter me
 }
 
 /// <summary>A provider sent one SSE event larger than the gateway accepts.</summary>
-public sealed class SseEventTooLargeException : IOException
+internal sealed class SseEventTooLargeException : IOException
 {
     public SseEventTooLargeException()
         : base("The provider sent an SSE event larger than the gateway accepts.")
@@ -310,7 +310,7 @@ public sealed class SseEventTooLargeException : IOException
 }
 
 /// <summary>The client closed its connection while the gateway was still relaying to it.</summary>
-public sealed class ClientDisconnectedException : IOException
+internal sealed class ClientDisconnectedException : IOException
 {
     public ClientDisconnectedException()
         : base("The client stopped reading the response.")

@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Proxy;
 /// <c>anthropic-version</c>, <c>anthropic-beta</c>); the client's credentials, hop-by-hop headers and Tollgate's own
 /// attribution headers never do. Provider headers that describe the provider account (its rate limits, organization) stay behind.
 /// </summary>
-public static class UpstreamHeaders
+internal static class UpstreamHeaders
 {
     private static readonly FrozenSet<string> NotForwarded = new[]
     {

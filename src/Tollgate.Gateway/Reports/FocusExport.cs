@@ -18,7 +18,7 @@ namespace Tollgate.Gateway.Reports;
 /// (user, team, project, cost center, customer, feature, environment) and unit prices charged, split into one row per
 /// token kind (uncached input, cached input, cache write, output); docs/focus-mapping.md maps every column.
 /// </summary>
-public static class FocusExport
+internal static class FocusExport
 {
     private const int RowGroupSize = 50_000;
     private const long HourMs = 3_600_000;
@@ -367,7 +367,7 @@ public static class FocusExport
 }
 
 /// <summary>FOCUS data types: String, Decimal, Date/Time, and JSON (KeyValueFormat, written as a string).</summary>
-public enum FocusType
+internal enum FocusType
 {
     Text,
     Number,
@@ -376,4 +376,4 @@ public enum FocusType
 }
 
 /// <summary>One FOCUS column: its ID, data type, whether it may be null, its value for a row, and its Parquet decimal scale.</summary>
-public sealed record FocusColumn(string Name, FocusType Type, bool Nullable, Func<FocusRow, object?> Value, int Scale = 10);
+internal sealed record FocusColumn(string Name, FocusType Type, bool Nullable, Func<FocusRow, object?> Value, int Scale = 10);

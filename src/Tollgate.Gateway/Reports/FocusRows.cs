@@ -4,7 +4,7 @@ using Tollgate.Gateway.Ledger;
 namespace Tollgate.Gateway.Reports;
 
 /// <summary>The token kinds a call is charged for: each is a SKU of its model with a unit price of its own.</summary>
-public enum TokenKind
+internal enum TokenKind
 {
     Input,
     CachedInput,
@@ -13,7 +13,7 @@ public enum TokenKind
 }
 
 /// <summary>One aggregated ledger group (hour, key, provider, model, operation, currency, attribution, unit prices).</summary>
-public sealed class FocusGroup
+internal sealed class FocusGroup
 {
     public required DateTimeOffset ChargePeriodStart { get; init; }
 
@@ -126,7 +126,7 @@ public sealed class FocusGroup
 }
 
 /// <summary>One FOCUS row: the tokens of one kind in one ledger group, at one unit price.</summary>
-public sealed class FocusRow(FocusGroup group, TokenKind kind, long quantity, decimal unitPrice)
+internal sealed class FocusRow(FocusGroup group, TokenKind kind, long quantity, decimal unitPrice)
 {
     private const decimal Million = 1_000_000m;
 

@@ -15,7 +15,7 @@ namespace Tollgate.Gateway.Reports;
 /// tokens and tokens per request for each customer, feature or other group, with what caching and routing saved.</item>
 /// </list>
 /// </summary>
-public static class ReportEndpoints
+internal static class ReportEndpoints
 {
     private static readonly string[] GroupBy = [Scope.Team.Name, Scope.Project.Name, Scope.CostCenter.Name, Scope.User.Name, Scope.Customer.Name, "feature"];
 

@@ -8,7 +8,7 @@ namespace Tollgate.Gateway.Storage;
 /// that differ between engines (schema, date functions, the ledger's bulk write). SQL elsewhere is written once, in
 /// the dialect both SQLite and PostgreSQL accept (<c>@name</c> parameters, <c>ON CONFLICT</c>, quoted <c>"user"</c>).
 /// </summary>
-public abstract class Database
+internal abstract class Database
 {
     public abstract DbConnection Open();
 
@@ -219,7 +219,7 @@ public abstract class Database
 }
 
 /// <summary>The ledger writer's connection to the database, kept open for the writer's life.</summary>
-public interface ILedgerSink : IDisposable
+internal interface ILedgerSink : IDisposable
 {
     void Write(IReadOnlyList<UsageRecord> batch);
 }

@@ -7,7 +7,7 @@ namespace Tollgate.Gateway.Storage;
 /// AES-256-GCM for provider API keys at rest. Stored form: base64(nonce[12] | tag[16] | ciphertext).
 /// The key comes from <c>TOLLGATE_SECRET_KEY</c> or from a 0600 file generated in the data directory.
 /// </summary>
-public sealed class SecretProtector
+internal sealed class SecretProtector
 {
     private const int NonceSize = 12;
     private const int TagSize = 16;

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Tollgate.Gateway.Storage;
 
 /// <summary>One JSON convention for the wire and for JSON columns: snake_case, nulls omitted, readable escaping (<see cref="JsonOutput"/>).</summary>
-public static class StoreJson
+internal static class StoreJson
 {
     public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions());
 

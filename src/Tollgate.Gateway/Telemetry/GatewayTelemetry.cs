@@ -12,7 +12,7 @@ namespace Tollgate.Gateway.Telemetry;
 /// <c>tollgate.cost</c> and <c>tollgate.rejections</c>. Everything is derived from the call's usage record, once, when
 /// the call is settled, so telemetry and the ledger cannot disagree.
 /// </summary>
-public sealed class GatewayTelemetry(GatewaySettings settings)
+internal sealed class GatewayTelemetry(GatewaySettings settings)
 {
     public const string Name = "Tollgate";
 

@@ -10,7 +10,7 @@ namespace Tollgate.Gateway.Telemetry;
 /// ones); protocol, headers, intervals and resource attributes come from the other <c>OTEL_*</c> variables, read by
 /// the OpenTelemetry SDK itself.
 /// </summary>
-public static class TelemetrySetup
+internal static class TelemetrySetup
 {
     public static IServiceCollection AddTollgateTelemetry(this IServiceCollection services, IConfiguration configuration)
     {

@@ -43,7 +43,7 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
-    public MockProviderServer Mock { get; private set; } = null!;
+    internal MockProviderServer Mock { get; private set; } = null!;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 

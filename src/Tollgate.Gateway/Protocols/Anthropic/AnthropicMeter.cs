@@ -8,7 +8,7 @@ namespace Tollgate.Gateway.Protocols.Anthropic;
 /// <c>input_tokens + cache_read_input_tokens + cache_creation_input_tokens</c>. In a stream, <c>message_start</c>
 /// carries the input side and <c>message_delta</c> the cumulative output.
 /// </summary>
-public sealed class AnthropicMeter : UsageMeter
+internal sealed class AnthropicMeter : UsageMeter
 {
     private long _uncachedInput;
 

@@ -8,7 +8,7 @@ namespace Tollgate.Gateway.Protocols.OpenAi;
 /// <c>prompt_tokens_details.cached_tokens</c>, <c>completion_tokens</c> (reasoning included),
 /// <c>completion_tokens_details.reasoning_tokens</c>. In a stream, the usage chunk comes last with empty <c>choices</c>.
 /// </summary>
-public sealed class OpenAiMeter(bool usageWasInjected) : UsageMeter
+internal sealed class OpenAiMeter(bool usageWasInjected) : UsageMeter
 {
     public override void ReadResponse(ReadOnlySpan<byte> json) => Read(json, out _, out _);
 

@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Protocols.OpenAi;
 /// response object, usage included, in exactly one terminal event: <c>response.completed</c>, <c>response.incomplete</c>
 /// or <c>response.failed</c>.
 /// </summary>
-public sealed class ResponsesMeter : UsageMeter
+internal sealed class ResponsesMeter : UsageMeter
 {
     public override void ReadResponse(ReadOnlySpan<byte> json)
     {

@@ -10,7 +10,7 @@ namespace Tollgate.Gateway.Storage;
 /// an advisory lock (replicas starting together do not race); ledger batches go in with binary COPY into a staging
 /// table and one <c>INSERT … ON CONFLICT DO NOTHING</c>, so a replayed record is never counted twice.
 /// </summary>
-public sealed class PostgresDatabase(string connectionString) : Database, IDisposable
+internal sealed class PostgresDatabase(string connectionString) : Database, IDisposable
 {
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
 

@@ -6,7 +6,7 @@ using Tollgate.Gateway.Ledger;
 namespace Tollgate.Gateway.Storage;
 
 /// <summary>The embedded SQLite file holding configuration (providers, prices, keys, settings) and the ledger.</summary>
-public sealed class SqliteDatabase : Database
+internal sealed class SqliteDatabase : Database
 {
     private readonly string _connectionString;
 
