@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with the .NET 10 SDK: bash test.sh
-# Installs and starts what the tests need (redis-server, wrk, npm packages), builds Release, runs the .NET tests
-# (unit, in-process HTTP, real processes, Redis) and the Node SDK tests,
+# Installs and starts what the tests need (redis-server, PostgreSQL, wrk, npm packages), builds Release, runs the .NET
+# tests (Tollgate.Tests: unit and in-process HTTP; Tollgate.IntegrationTests: child processes, replicas, PostgreSQL and
+# Redis faults, SDKs) twice, then the Node SDK tests,
 # and ends with one line: "N passed, N failed[, N skipped]".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -47,16 +48,19 @@ if ! grep -q "0 Error(s)" "$out/build.log"; then
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 
-dotnet_tests() { # label log [env...]
+dotnet_tests() { # label log [env...]: the unit + in-process project, then the integration project
   local label=$1 log=$2; shift 2
-  echo "== .NET tests ($label)"
-  env "$@" dotnet test tests/Tollgate.Tests -c Release --no-build -nologo 2>&1 | tee "$out/$log" | grep -vE "^\s+at " | grep -E "Failed |Passed!|Failed!|Error Message|^\s{3}" | head -200
-  local summary; summary=$(grep -E "(Passed|Failed)!\s+-\s+Failed:" "$out/$log" | tail -1)
-  if [ -n "$summary" ]; then
-    add "$(sed -E 's/.*Passed:\s*([0-9]+).*/\1/' <<<"$summary")" "$(sed -E 's/.*Failed:\s*([0-9]+).*/\1/' <<<"$summary")" "$(sed -E 's/.*Skipped:\s*([0-9]+).*/\1/' <<<"$summary")"
-  else
-    echo ".NET test run produced no summary"; add 0 1 0
-  fi
+  : >"$out/$log"
+  for project in tests/Tollgate.Tests tests/Tollgate.IntegrationTests; do
+    echo "== .NET tests: $(basename "$project") ($label)"
+    env "$@" dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee -a "$out/$log" | grep -vE "^\s+at " | grep -E "Failed |Passed!|Failed!|Error Message|^\s{3}" | head -200
+    local summary; summary=$(grep -E "(Passed|Failed)!\s+-\s+Failed:" "$out/$log" | grep "$(basename "$project").dll" | tail -1)
+    if [ -n "$summary" ]; then
+      add "$(sed -E 's/.*Passed:\s*([0-9]+).*/\1/' <<<"$summary")" "$(sed -E 's/.*Failed:\s*([0-9]+).*/\1/' <<<"$summary")" "$(sed -E 's/.*Skipped:\s*([0-9]+).*/\1/' <<<"$summary")"
+    else
+      echo ".NET test run of $project produced no summary"; add 0 1 0
+    fi
+  done
 }
 # The same suite twice: on the embedded defaults, then with every test gateway on PostgreSQL + Redis.
 dotnet_tests "SQLite + in-process counters" dotnet-test.log TOLLGATE_TEST_POSTGRES=

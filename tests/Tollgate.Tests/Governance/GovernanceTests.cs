@@ -59,7 +59,7 @@ public abstract class GovernanceTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/messages", key, """{"model":"mock/echo","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}""");
 
-        await BadInputTests.AssertError(response, "/v1/messages", 429, "budget_exceeded");
+        await ApiErrors.AssertError(response, "/v1/messages", 429, "budget_exceeded");
         var retryAfter = response.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
         var untilMidnight = (DateTime.UtcNow.Date.AddDays(1) - DateTime.UtcNow).TotalSeconds;
         Assert.InRange(retryAfter, untilMidnight - 5, untilMidnight + 5);
@@ -80,7 +80,7 @@ public abstract class GovernanceTests(GatewayHost host)
             using var response = await host.Proxy("/v1/chat/completions", key, body, headers);
             if ((int)response.StatusCode == 429)
             {
-                await BadInputTests.AssertError(response, "/v1/chat/completions", 429, "token_quota_exceeded");
+                await ApiErrors.AssertError(response, "/v1/chat/completions", 429, "token_quota_exceeded");
                 var shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
                 var localNow = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, shanghai);
                 var reset = new DateTimeOffset(localNow.Date.AddDays(1), TimeSpan.FromHours(8));
@@ -130,7 +130,7 @@ public abstract class GovernanceTests(GatewayHost host)
         using var second = await host.Proxy("/v1/chat/completions", key, body, headers);
 
         Assert.Equal(200, (int)first.StatusCode);
-        await BadInputTests.AssertError(second, "/v1/chat/completions", 429, "token_quota_exceeded");
+        await ApiErrors.AssertError(second, "/v1/chat/completions", 429, "token_quota_exceeded");
         Assert.Contains("team-monthly", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
@@ -149,7 +149,7 @@ public abstract class GovernanceTests(GatewayHost host)
         Assert.Equal(["2", "1", "0"], responses.Take(3).Select(r => r.Headers.GetValues("x-ratelimit-remaining-requests").Single()));
         Assert.All(responses.Take(3), r => Assert.Equal("3", r.Headers.GetValues("x-ratelimit-limit-requests").Single()));
         Assert.EndsWith("s", responses[2].Headers.GetValues("x-ratelimit-reset-requests").Single(), StringComparison.Ordinal);
-        await BadInputTests.AssertError(responses[3], "/v1/chat/completions", 429, "rate_limit_exceeded");
+        await ApiErrors.AssertError(responses[3], "/v1/chat/completions", 429, "rate_limit_exceeded");
         Assert.InRange(responses[3].Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 20);
         responses.ForEach(r => r.Dispose());
     }
@@ -172,7 +172,7 @@ public abstract class GovernanceTests(GatewayHost host)
         Assert.Contains((int)third.StatusCode, new[] { 200, 429 });
         var big = """{"model":"mock/echo","max_tokens":500,"messages":[{"role":"user","content":"hi"}]}""";
         using var tooBig = await host.Proxy("/v1/messages", key, big);
-        await BadInputTests.AssertError(tooBig, "/v1/messages", 429, "rate_limit_exceeded");
+        await ApiErrors.AssertError(tooBig, "/v1/messages", 429, "rate_limit_exceeded");
     }
 
     [Fact]
@@ -189,7 +189,7 @@ public abstract class GovernanceTests(GatewayHost host)
 
         Assert.Equal(200, (int)r1.StatusCode);
         Assert.Equal(200, (int)r2.StatusCode);
-        await BadInputTests.AssertError(r3, "/v1/chat/completions", 429, "rate_limit_exceeded");
+        await ApiErrors.AssertError(r3, "/v1/chat/completions", 429, "rate_limit_exceeded");
     }
 
     [Fact]
@@ -232,7 +232,7 @@ public abstract class GovernanceTests(GatewayHost host)
 
         using var refused = await host.Proxy(path, key, body, headers);
 
-        await BadInputTests.AssertError(refused, path, 429, "rate_limit_exceeded");
+        await ApiErrors.AssertError(refused, path, 429, "rate_limit_exceeded");
         Assert.NotNull(refused.Headers.RetryAfter);
         var other = refusedBy == "requests" ? "tokens" : "requests";
         Assert.Equal(refusedBy == "requests" ? "2" : ((perCall * 2) + 1).ToString(CultureInfo.InvariantCulture), refused.Headers.GetValues(Header(refusedBy, "limit")).Single());
@@ -266,9 +266,3 @@ public abstract class GovernanceTests(GatewayHost host)
         Assert.Equal("invalid_request", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
     }
 }
-
-[Collection(GatewayCollection.Name)]
-public sealed class InProcessGovernanceTests(GatewayHost host) : GovernanceTests(host);
-
-[Collection(RedisGatewayCollection.Name)]
-public sealed class RedisGovernanceTests(RedisGatewayHost redis) : GovernanceTests(redis.Host);

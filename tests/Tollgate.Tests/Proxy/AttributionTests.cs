@@ -36,7 +36,7 @@ public sealed class AttributionTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(), (header, new string('p', 129)));
 
-        await BadInputTests.AssertError(response, "/v1/chat/completions", 400, "invalid_request");
+        await ApiErrors.AssertError(response, "/v1/chat/completions", 400, "invalid_request");
     }
 
     [Fact]
@@ -53,9 +53,9 @@ public sealed class AttributionTests(GatewayHost host)
         using var complete = await strict.Proxy("/v1/chat/completions", key, GatewayHost.Chat(), ("X-Project-ID", "p1"), ("X-User-ID", "bob"));
         using var fromOwner = await strict.Proxy("/v1/chat/completions", ownedKey, GatewayHost.Chat(), ("X-User-ID", "bob"));
 
-        await BadInputTests.AssertError(missing, "/v1/chat/completions", 400, "missing_attribution");
+        await ApiErrors.AssertError(missing, "/v1/chat/completions", 400, "missing_attribution");
         Assert.Contains("X-User-ID", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        await BadInputTests.AssertError(anthropic, "/v1/messages", 400, "missing_attribution");
+        await ApiErrors.AssertError(anthropic, "/v1/messages", 400, "missing_attribution");
         Assert.Equal(200, (int)complete.StatusCode);
         Assert.Equal(200, (int)fromOwner.StatusCode);
         Assert.Equal(before + 2, strict.Mock.Log.Count);

@@ -43,7 +43,7 @@ public sealed class UpstreamTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(), ("x-mock-status", "503"));
 
-        await BadInputTests.AssertError(response, "/v1/chat/completions", 502, "upstream_error");
+        await ApiErrors.AssertError(response, "/v1/chat/completions", 502, "upstream_error");
         var record = Assert.Single(await host.Records(id));
         Assert.Equal(502, record.Long("status"));
         Assert.Equal("upstream_503", record.Text("error_class"));
@@ -74,7 +74,7 @@ public sealed class UpstreamTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat("down/model"));
 
-        await BadInputTests.AssertError(response, "/v1/chat/completions", 502, "upstream_error");
+        await ApiErrors.AssertError(response, "/v1/chat/completions", 502, "upstream_error");
         // Nothing was sent, so nothing can be billed: the record stays, with its error class, at zero tokens and cost.
         var record = Assert.Single(await host.Records(id));
         Assert.Equal("upstream_connect", record.Text("error_class"));
@@ -92,7 +92,7 @@ public sealed class UpstreamTests(GatewayHost host)
 
         using var response = await slow.Proxy("/v1/chat/completions", key, GatewayHost.Chat(), ("x-mock-latency-ms", "5000"));
 
-        await BadInputTests.AssertError(response, "/v1/chat/completions", 504, "upstream_timeout");
+        await ApiErrors.AssertError(response, "/v1/chat/completions", 504, "upstream_timeout");
         // The request was sent and the provider may bill it: the record keeps the input estimate and its cost.
         var record = Assert.Single(await slow.Records(id));
         Assert.Equal("upstream_timeout", record.Text("error_class"));
@@ -109,7 +109,7 @@ public sealed class UpstreamTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat("claude/claude-sonnet-4-5"));
 
-        await BadInputTests.AssertError(response, "/v1/chat/completions", 400, "invalid_request");
+        await ApiErrors.AssertError(response, "/v1/chat/completions", 400, "invalid_request");
         Assert.Contains("/v1/messages", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

@@ -138,9 +138,9 @@ public sealed class ResponsesTests(GatewayHost host)
         using var strangerCancel = await Send(HttpMethod.Post, "/v1/responses/" + created.Id + "/cancel", other);
         using var strangerItems = await Send(HttpMethod.Get, "/v1/responses/" + created.Id + "/input_items", other);
         Assert.Equal(404, stranger.Status);
-        await BadInputTests.AssertError(strangerDelete, "/v1/responses", 404, "not_found");
-        await BadInputTests.AssertError(strangerCancel, "/v1/responses", 404, "not_found");
-        await BadInputTests.AssertError(strangerItems, "/v1/responses", 404, "not_found");
+        await ApiErrors.AssertError(strangerDelete, "/v1/responses", 404, "not_found");
+        await ApiErrors.AssertError(strangerCancel, "/v1/responses", 404, "not_found");
+        await ApiErrors.AssertError(strangerItems, "/v1/responses", 404, "not_found");
         Assert.Equal(before, host.Mock.Log.Count); // nothing forwarded
 
         ResponseResult fetched = await Client(owner).GetResponseAsync(created.Id);
@@ -173,9 +173,9 @@ public sealed class ResponsesTests(GatewayHost host)
         using var unknown = await host.Proxy("/v1/responses", owner, """{"model":"mock/echo","input":"x","previous_response_id":"resp_never_seen"}""");
 
         Assert.Equal(200, (int)same.StatusCode);
-        await BadInputTests.AssertError(otherKey, "/v1/responses", 404, "not_found");
-        await BadInputTests.AssertError(otherProvider, "/v1/responses", 400, "invalid_request");
-        await BadInputTests.AssertError(unknown, "/v1/responses", 404, "not_found");
+        await ApiErrors.AssertError(otherKey, "/v1/responses", 404, "not_found");
+        await ApiErrors.AssertError(otherProvider, "/v1/responses", 400, "invalid_request");
+        await ApiErrors.AssertError(unknown, "/v1/responses", 404, "not_found");
     }
 
     [Fact]
@@ -186,7 +186,7 @@ public sealed class ResponsesTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/responses", key, """{"model":"mock/echo","input":"x","background":true}""");
 
-        await BadInputTests.AssertError(response, "/v1/responses", 400, "invalid_request");
+        await ApiErrors.AssertError(response, "/v1/responses", 400, "invalid_request");
         Assert.Contains("background", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(before, host.Mock.Log.Count);
     }
@@ -199,7 +199,7 @@ public sealed class ResponsesTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/responses", key, """{"model":"claude/claude-sonnet-4-5","input":"x"}""");
 
-        await BadInputTests.AssertError(response, "/v1/responses", 400, "invalid_request");
+        await ApiErrors.AssertError(response, "/v1/responses", 400, "invalid_request");
         Assert.Contains("/v1/messages", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 

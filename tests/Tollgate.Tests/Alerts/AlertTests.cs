@@ -159,7 +159,7 @@ public sealed class AlertTests : IAsyncLifetime
 
         Assert.Equal(200, (int)first.StatusCode);
         Assert.Equal(200, (int)second.StatusCode);
-        await BadInputTests.AssertError(refused, "/v1/chat/completions", 429, "circuit_open");
+        await ApiErrors.AssertError(refused, "/v1/chat/completions", 429, "circuit_open");
         Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 2);
         await WaitForHistory("circuit.open", 1);
 
@@ -168,7 +168,7 @@ public sealed class AlertTests : IAsyncLifetime
         using var probe = await _host.Proxy("/v1/chat/completions", key, GatewayHost.Chat());
         using var again = await _host.Proxy("/v1/chat/completions", key, GatewayHost.Chat());
         Assert.Equal(200, (int)probe.StatusCode);
-        await BadInputTests.AssertError(again, "/v1/chat/completions", 429, "circuit_open");
+        await ApiErrors.AssertError(again, "/v1/chat/completions", 429, "circuit_open");
     }
 
     [Fact]

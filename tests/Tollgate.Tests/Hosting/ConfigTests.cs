@@ -33,9 +33,9 @@ public sealed class ConfigTests
         Assert.Equal(409, (int)edit.StatusCode);
         // The trial key may use only the free plan's model, and the policy wants a project.
         using var missingProject = await host.Proxy("/v1/chat/completions", "tg-sample-trial-secret", GatewayHost.Chat("openai/gpt-4o-mini"));
-        await BadInputTests.AssertError(missingProject, "/v1/chat/completions", 400, "missing_attribution");
+        await ApiErrors.AssertError(missingProject, "/v1/chat/completions", 400, "missing_attribution");
         using var notAllowed = await host.Proxy("/v1/chat/completions", "tg-sample-trial-secret", GatewayHost.Chat("openai/gpt-4.1"), ("X-Project-ID", "trial"));
-        await BadInputTests.AssertError(notAllowed, "/v1/chat/completions", 403, "model_not_allowed");
+        await ApiErrors.AssertError(notAllowed, "/v1/chat/completions", 403, "model_not_allowed");
     }
 
     [Fact]

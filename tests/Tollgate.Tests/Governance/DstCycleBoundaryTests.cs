@@ -23,7 +23,7 @@ public sealed class DstCycleBoundaryTests
         using var october = await host.Proxy("/v1/chat/completions", key, Capped);
         using var refused = await host.Proxy("/v1/chat/completions", key, Capped);
         Assert.Equal(200, (int)october.StatusCode);
-        await BadInputTests.AssertError(refused, "/v1/chat/completions", 429, "budget_exceeded");
+        await ApiErrors.AssertError(refused, "/v1/chat/completions", 429, "budget_exceeded");
         Assert.Equal(60, refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds);
 
         clock.Advance(TimeSpan.FromMinutes(1));

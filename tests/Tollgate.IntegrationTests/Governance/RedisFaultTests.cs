@@ -22,7 +22,7 @@ public sealed class RedisFaultTests
         using var closedAnthropic = await host.Proxy("/v1/messages", budgeted, """{"model":"mock/echo","max_tokens":5,"messages":[]}""");
         using var open = await host.Proxy("/v1/chat/completions", rateLimited, GatewayHost.Chat());
 
-        await BadInputTests.AssertError(closed, "/v1/chat/completions", 503, "governance_unavailable");
+        await ApiErrors.AssertError(closed, "/v1/chat/completions", 503, "governance_unavailable");
         Assert.Equal(503, (int)closedAnthropic.StatusCode);
         Assert.Contains("overloaded_error", await closedAnthropic.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(200, (int)open.StatusCode);
@@ -47,7 +47,7 @@ public sealed class RedisFaultTests
         using var rateLimitedCall = await host.Proxy("/v1/chat/completions", rateLimited, GatewayHost.Chat());
 
         Assert.Equal(200, (int)budgetedCall.StatusCode);
-        await BadInputTests.AssertError(rateLimitedCall, "/v1/chat/completions", 503, "governance_unavailable");
+        await ApiErrors.AssertError(rateLimitedCall, "/v1/chat/completions", 503, "governance_unavailable");
     }
 
     [Fact]

@@ -62,11 +62,11 @@ public sealed class ReplicaTests : IAsyncLifetime
     {
         // Realistic prompts counted 1.4 × o200k plus a few tokens per message: 300 parallel calls split between the
         // replicas, then calls one by one until refused; accepted = what fits, spend never past the limit.
-        var scenario = ReservationTests.Scenario.For(realistic: true, factor: 1.4, perMessage: 4, perReply: 3);
+        var scenario = BudgetScenario.For(realistic: true, factor: 1.4, perMessage: 4, perReply: 3);
         var key = await Admin(_a, HttpMethod.Post, "/admin/keys", new { name = "shared", budget = new { period = "day", hard = scenario.Limit, time_zone = "UTC" } });
         var secret = key.GetProperty("key").GetString()!;
 
-        var accepted = await ReservationTests.Scenario.RunAsync(async i =>
+        var accepted = await BudgetScenario.RunAsync(async i =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, (i % 2 == 0 ? _a : _b) + "/v1/chat/completions") { Content = new StringContent(scenario.Body, Encoding.UTF8, "application/json") };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
@@ -79,7 +79,7 @@ public sealed class ReplicaTests : IAsyncLifetime
             return ((int)response.StatusCode, response.Headers.TryGetValues("X-Tollgate-Error-Code", out var code) ? code.Single() : null);
         });
 
-        Assert.Equal(ReservationTests.Scenario.Fits, accepted);
+        Assert.Equal(BudgetScenario.Fits, accepted);
         // Each replica writes its own records; through B, A's become visible once A's writer has committed them.
         JsonElement usage = default;
         for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(50))

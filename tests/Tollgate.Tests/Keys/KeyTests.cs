@@ -42,7 +42,7 @@ public sealed class KeyTests(GatewayHost host)
         using var refused = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat());
 
         Assert.False(revoked.GetProperty("active").GetBoolean());
-        await BadInputTests.AssertError(refused, "/v1/chat/completions", 401, "invalid_api_key");
+        await ApiErrors.AssertError(refused, "/v1/chat/completions", 401, "invalid_api_key");
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class KeyTests(GatewayHost host)
         await Task.Delay(2500);
         using var refused = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat());
 
-        await BadInputTests.AssertError(refused, "/v1/chat/completions", 401, "invalid_api_key");
+        await ApiErrors.AssertError(refused, "/v1/chat/completions", 401, "invalid_api_key");
         Assert.Single(await host.Records(id));
     }
 
@@ -74,8 +74,8 @@ public sealed class KeyTests(GatewayHost host)
         using var models = await host.Http.SendAsync(list);
 
         Assert.Equal(200, (int)allowed.StatusCode);
-        await BadInputTests.AssertError(denied, "/v1/chat/completions", 403, "model_not_allowed");
-        await BadInputTests.AssertError(deniedAnthropic, "/v1/messages", 403, "model_not_allowed");
+        await ApiErrors.AssertError(denied, "/v1/chat/completions", 403, "model_not_allowed");
+        await ApiErrors.AssertError(deniedAnthropic, "/v1/messages", 403, "model_not_allowed");
         var ids = JsonDocument.Parse(await models.Content.ReadAsStringAsync()).RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
         Assert.Equal(["mock/small"], ids);
     }

@@ -28,7 +28,7 @@ public sealed class CycleBoundaryTests : IAsyncLifetime
         using var first = await _host.Proxy("/v1/chat/completions", key, body);
         using var refused = await _host.Proxy("/v1/chat/completions", key, body);
         Assert.Equal(200, (int)first.StatusCode);
-        await BadInputTests.AssertError(refused, "/v1/chat/completions", 429, "token_quota_exceeded");
+        await ApiErrors.AssertError(refused, "/v1/chat/completions", 429, "token_quota_exceeded");
         Assert.Equal(60, refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds);
 
         _clock.Advance(TimeSpan.FromSeconds(60));
@@ -45,7 +45,7 @@ public sealed class CycleBoundaryTests : IAsyncLifetime
         using var first = await _host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(extra: ",\"max_tokens\":8"));
         using var refused = await _host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(extra: ",\"max_tokens\":8"));
         Assert.Equal(200, (int)first.StatusCode);
-        await BadInputTests.AssertError(refused, "/v1/chat/completions", 429, "budget_exceeded");
+        await ApiErrors.AssertError(refused, "/v1/chat/completions", 429, "budget_exceeded");
 
         _clock.Advance(TimeSpan.FromMinutes(1)); // Monday 00:00 in Shanghai
         using var monday = await _host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(extra: ",\"max_tokens\":8"));
@@ -63,7 +63,7 @@ public sealed class CycleBoundaryTests : IAsyncLifetime
         using var stillRefused = await _host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(extra: ",\"max_tokens\":8"));
 
         Assert.Equal(200, (int)first.StatusCode);
-        await BadInputTests.AssertError(stillRefused, "/v1/chat/completions", 429, "budget_exceeded");
+        await ApiErrors.AssertError(stillRefused, "/v1/chat/completions", 429, "budget_exceeded");
         Assert.InRange(stillRefused.Headers.RetryAfter!.Delta!.Value.TotalHours, 7.9, 8.0); // until 00:00 UTC
     }
 }

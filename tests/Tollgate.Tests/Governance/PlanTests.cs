@@ -18,7 +18,7 @@ public sealed class PlanTests(GatewayHost host)
         var (_, key) = await host.CreateKey(new { name = "free-user", plan });
 
         using var large = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat("mock/large", extra: ",\"max_tokens\":8"));
-        await BadInputTests.AssertError(large, "/v1/chat/completions", 403, "model_not_allowed");
+        await ApiErrors.AssertError(large, "/v1/chat/completions", 403, "model_not_allowed");
         var statuses = new List<int>();
         for (var i = 0; i < 4; i++)
         {
@@ -26,7 +26,7 @@ public sealed class PlanTests(GatewayHost host)
             statuses.Add((int)response.StatusCode);
             if (i == 3)
             {
-                await BadInputTests.AssertError(response, "/v1/chat/completions", 429, "budget_exceeded");
+                await ApiErrors.AssertError(response, "/v1/chat/completions", 429, "budget_exceeded");
             }
         }
 
@@ -54,7 +54,7 @@ public sealed class PlanTests(GatewayHost host)
         using var small = await host.Proxy("/v1/chat/completions", key, Capped);
 
         Assert.Equal([200, 200, 429], large.Select(r => (int)r.StatusCode));
-        await BadInputTests.AssertError(large[2], "/v1/chat/completions", 429, "rate_limit_exceeded");
+        await ApiErrors.AssertError(large[2], "/v1/chat/completions", 429, "rate_limit_exceeded");
         var shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
         var tomorrow = new DateTimeOffset(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, shanghai).Date.AddDays(1), TimeSpan.FromHours(8));
         Assert.InRange(large[2].Headers.RetryAfter!.Delta!.Value.TotalSeconds, (tomorrow - DateTimeOffset.UtcNow).TotalSeconds - 5, (tomorrow - DateTimeOffset.UtcNow).TotalSeconds + 5);
@@ -81,7 +81,7 @@ public sealed class PlanTests(GatewayHost host)
 
         Assert.Equal(200, (int)first.StatusCode);
         Assert.Equal(200, (int)second.StatusCode); // daily caps count per key
-        await BadInputTests.AssertError(third, "/v1/chat/completions", 429, "rate_limit_exceeded");
+        await ApiErrors.AssertError(third, "/v1/chat/completions", 429, "rate_limit_exceeded");
     }
 
     [Fact]

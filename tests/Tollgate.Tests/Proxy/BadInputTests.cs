@@ -49,7 +49,7 @@ public sealed class BadInputTests(GatewayHost host)
 
         using var response = await host.Proxy(path, key, body);
 
-        await AssertError(response, path, status, code);
+        await ApiErrors.AssertError(response, path, status, code);
         Assert.Equal(before, host.Mock.Log.Count);
     }
 
@@ -62,7 +62,7 @@ public sealed class BadInputTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/chat/completions", key, body);
 
-        await AssertError(response, "/v1/chat/completions", 400, "invalid_request");
+        await ApiErrors.AssertError(response, "/v1/chat/completions", 400, "invalid_request");
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public sealed class BadInputTests(GatewayHost host)
 
         using var response = await host.Http.SendAsync(request);
 
-        await AssertError(response, path, 413, "request_too_large");
+        await ApiErrors.AssertError(response, path, 413, "request_too_large");
     }
 
     [Theory]
@@ -95,7 +95,7 @@ public sealed class BadInputTests(GatewayHost host)
     {
         using var response = await host.Proxy(path, key, GatewayHost.Chat());
 
-        await AssertError(response, path, 401, "invalid_api_key");
+        await ApiErrors.AssertError(response, path, 401, "invalid_api_key");
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class BadInputTests(GatewayHost host)
 
         using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat());
 
-        await AssertError(response, "/v1/chat/completions", 401, "invalid_api_key");
+        await ApiErrors.AssertError(response, "/v1/chat/completions", 401, "invalid_api_key");
     }
 
     [Fact]
@@ -117,27 +117,6 @@ public sealed class BadInputTests(GatewayHost host)
         Assert.Equal("error", body.GetProperty("type").GetString());
         Assert.Equal("authentication_error", body.GetProperty("error").GetProperty("type").GetString());
         Assert.Contains("invalid_api_key", body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
-    }
-
-    /// <summary>Checks status, shape and code: OpenAI paths carry <c>error.code</c>, the Anthropic path an Anthropic error type.</summary>
-    internal static async Task AssertError(HttpResponseMessage response, string path, int status, string code)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(status == (int)response.StatusCode, $"expected {status}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal(code, response.Headers.GetValues("X-Tollgate-Error-Code").Single());
-        var body = JsonDocument.Parse(text).RootElement;
-        if (path == "/v1/messages")
-        {
-            Assert.Equal("error", body.GetProperty("type").GetString());
-            Assert.Equal(
-                status switch { 401 => "authentication_error", 403 => "permission_error", 404 => "not_found_error", 413 => "request_too_large", 429 => "rate_limit_error", _ => "invalid_request_error" },
-                body.GetProperty("error").GetProperty("type").GetString());
-        }
-        else
-        {
-            Assert.Equal(code, body.GetProperty("error").GetProperty("code").GetString());
-            Assert.False(string.IsNullOrEmpty(body.GetProperty("error").GetProperty("message").GetString()));
-        }
     }
 
     private sealed class ChunkedContent(byte[] bytes) : HttpContent
