@@ -222,7 +222,7 @@ internal sealed partial class ConfigLoader(
 
         foreach (var scope in config.Budgets.Select(b => b.Scope).Concat(config.Limits.Select(l => l.Scope)))
         {
-            if (!Scopes.IsGroup(scope))
+            if (Scope.FindGroup(scope) is null)
             {
                 throw new ArgumentException($"unknown scope '{scope}'");
             }

@@ -24,7 +24,7 @@ public sealed class ScopeTests
         Assert.Null(Scope.FindGroup("key"));
         Assert.Null(Scope.FindGroup("agent"));
         Assert.Null(Scope.FindGroup("Team"));
-        Assert.True(Scopes.IsGroup("customer"));
-        Assert.False(Scopes.IsGroup(null));
+        Assert.Same(Scope.Customer, Scope.FindGroup("customer"));
+        Assert.Null(Scope.FindGroup(null));
     }
 }
