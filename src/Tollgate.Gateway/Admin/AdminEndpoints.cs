@@ -107,37 +107,28 @@ internal static class AdminEndpoints
     {
         var http = context.HttpContext;
         await http.RequestServices.GetRequiredService<ConfigSync>().EnsureFreshAsync();
-        var keys = http.RequestServices.GetRequiredService<KeyService>();
+        var readOnly = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
         var header = http.Request.Headers.Authorization.ToString();
-        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : [];
-        if (presented.IsEmpty)
+        // A Bearer header decides when present (browsers never attach one by themselves, so it needs no CSRF token);
+        // otherwise a console session cookie may stand in for it.
+        var (role, actor, error) = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? FromBearer(http, header.AsSpan(7).Trim())
+            : http.Request.Cookies.ContainsKey(ConsoleSessionEndpoints.CookieName) ? await ConsoleSessionEndpoints.AuthorizeAdminAsync(http, readOnly)
+            : ("", "", Error(GatewayError.MissingApiKey));
+        if (error is not null)
         {
-            return Error(GatewayError.MissingApiKey);
+            return error;
         }
 
-        var actor = "master";
-        if (!keys.IsMasterKey(presented))
+        if (role != VirtualKey.AdminRole && !(role == VirtualKey.ViewerRole && readOnly))
         {
-            var key = keys.Authenticate(presented);
-            if (key is null)
-            {
-                return Error(GatewayError.InvalidApiKey);
-            }
-
-            var readOnly = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
-            if (key.Role != VirtualKey.AdminRole && !(key.Role == VirtualKey.ViewerRole && readOnly))
-            {
-                return Error(new GatewayError(403, "forbidden", key.Role == VirtualKey.ViewerRole
-                    ? "Viewer keys may only read (GET)."
-                    : "This key has no admin rights."));
-            }
-
-            actor = "key:" + key.Id;
+            return Error(new GatewayError(403, "forbidden", role == VirtualKey.ViewerRole
+                ? "Viewer keys and sessions may only read (GET)."
+                : "This key has no admin rights."));
         }
 
         var config = http.RequestServices.GetRequiredService<ConfigLoader>();
         var (collection, id) = Target(http.Request.Path);
-        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+        if (readOnly)
         {
             return MarkManaged(await next(context), collection, config);
         }
@@ -150,6 +141,20 @@ internal static class AdminEndpoints
         var result = await http.RequestServices.GetRequiredService<AuditLog>().RecordAsync(context, next, actor);
         await http.RequestServices.GetRequiredService<ConfigSync>().PublishAsync();
         return result;
+    }
+
+    /// <summary>The role and audit actor of a Bearer key: the master key is an admin.</summary>
+    private static (string Role, string Actor, IResult? Error) FromBearer(HttpContext http, ReadOnlySpan<char> presented)
+    {
+        var keys = http.RequestServices.GetRequiredService<KeyService>();
+        if (presented.IsEmpty)
+        {
+            return ("", "", Error(GatewayError.MissingApiKey));
+        }
+
+        return keys.IsMasterKey(presented) ? (VirtualKey.AdminRole, "master", null)
+            : keys.Authenticate(presented) is { } key ? (key.Role, "key:" + key.Id, null)
+            : ("", "", Error(GatewayError.InvalidApiKey));
     }
 
     /// <summary>The admin collection and object id a path names: <c>/admin/keys/key_1/…</c> → (keys, key_1); prices keep provider/model.</summary>
@@ -343,7 +348,7 @@ internal static class AdminEndpoints
 
     internal static IResult NotFound(string message) => Error(new GatewayError(404, "not_found", message));
 
-    private static ErrorResult Error(GatewayError error) => new(error);
+    internal static IResult Error(GatewayError error) => new ErrorResult(error);
 
     private sealed class ErrorResult(GatewayError error) : IResult
     {

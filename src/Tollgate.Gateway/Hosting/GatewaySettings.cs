@@ -83,6 +83,9 @@ internal sealed class GatewaySettings
     /// <summary>Put the caller's user id on spans as <c>enduser.id</c> (off by default: it identifies a person).</summary>
     public bool TelemetryEndUser { get; set; }
 
+    /// <summary>Absolute lifetime of a console session, in hours from sign-in.</summary>
+    public int SessionHours { get; set; } = 8;
+
     /// <summary>Reads settings from the environment and the command line; returns the arguments left for ASP.NET Core.</summary>
     public static GatewaySettings Load(string[] args, Func<string, string?> env, out string[] remainingArgs)
     {
@@ -106,6 +109,7 @@ internal sealed class GatewaySettings
         s.UpstreamTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_TIMEOUT_SECONDS") ?? s.UpstreamTimeoutSeconds;
         s.UpstreamIdleTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_IDLE_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_IDLE_TIMEOUT_SECONDS") ?? s.UpstreamIdleTimeoutSeconds;
         s.MaxSseEventBytes = (int?)Long(env("TOLLGATE_MAX_SSE_EVENT_BYTES"), "TOLLGATE_MAX_SSE_EVENT_BYTES") ?? s.MaxSseEventBytes;
+        s.SessionHours = (int?)Long(env("TOLLGATE_SESSION_HOURS"), "TOLLGATE_SESSION_HOURS") ?? s.SessionHours;
         if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)
         {
             s.RequiredHeaders = required.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -157,6 +161,11 @@ internal sealed class GatewaySettings
         if (ReservationMargin is < 1m or > 10m)
         {
             throw new ArgumentException("TOLLGATE_RESERVATION_MARGIN must be between 1 and 10");
+        }
+
+        if (SessionHours is < 1 or > 720)
+        {
+            throw new ArgumentException("TOLLGATE_SESSION_HOURS must be between 1 and 720");
         }
 
         // Refuse rather than silently run on the embedded stores when the operator asked for shared ones.

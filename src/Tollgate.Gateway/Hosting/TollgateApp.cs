@@ -45,6 +45,7 @@ internal static partial class TollgateApp
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapProxy();
         app.MapAdmin();
+        app.MapConsoleSessions();
         return app;
     }
 
@@ -96,6 +97,7 @@ internal static partial class TollgateApp
         services.AddHostedService(sp => sp.GetRequiredService<ConfigSync>());
         services.AddHostedService(sp => sp.GetRequiredService<ConfigLoader>());
         services.AddSingleton(sp => AuditSnapshots.Register(new AuditLog(sp.GetRequiredService<Database>(), sp.GetRequiredService<TimeProvider>())));
+        services.AddSingleton<ConsoleSessionStore>();
         services.AddSingleton<Alerts.AlertService>();
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertService>());
         services.AddHttpClient(Alerts.AlertService.HttpClientName).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();

@@ -145,6 +145,15 @@ internal abstract class Database
             before TEXT,
             after TEXT
         );
+        CREATE TABLE IF NOT EXISTS sessions (
+            id_hash TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            key_id TEXT,
+            csrf_token TEXT NOT NULL,
+            created_at {I} NOT NULL,
+            expires_at {I} NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS plans (
             name TEXT PRIMARY KEY,
             spec TEXT NOT NULL,
