@@ -29,14 +29,14 @@ internal sealed class ConsoleSessionStore(Database db, TimeProvider time, Gatewa
         await using (var sweep = connection.CreateCommand())
         {
             // Expired sessions are swept at each sign-in, which bounds the table by the sign-ins of one session lifetime.
-            sweep.CommandText = "DELETE FROM sessions WHERE expires_at <= @now";
+            sweep.CommandText = "DELETE FROM console_sessions WHERE expires_at <= @now";
             Database.AddParameters(sweep, ("@now", now.ToUnixTimeMilliseconds()));
             await sweep.ExecuteNonQueryAsync(cancel);
         }
 
         await using var insert = connection.CreateCommand();
         insert.CommandText = """
-            INSERT INTO sessions (id_hash, role, actor, key_id, csrf_token, created_at, expires_at)
+            INSERT INTO console_sessions (id_hash, role, actor, key_id, csrf_token, created_at, expires_at)
             VALUES (@hash, @role, @actor, @key, @csrf, @created, @expires)
             """;
         Database.AddParameters(insert, ("@hash", KeyHash.Compute(id)), ("@role", role), ("@actor", actor), ("@key", keyId), ("@csrf", session.CsrfToken),
@@ -55,7 +55,7 @@ internal sealed class ConsoleSessionStore(Database db, TimeProvider time, Gatewa
 
         await using var connection = await db.OpenAsync(cancel);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT role, actor, key_id, csrf_token, created_at, expires_at FROM sessions WHERE id_hash = @hash AND expires_at > @now";
+        command.CommandText = "SELECT role, actor, key_id, csrf_token, created_at, expires_at FROM console_sessions WHERE id_hash = @hash AND expires_at > @now";
         Database.AddParameters(command, ("@hash", KeyHash.Compute(id)), ("@now", time.GetUtcNow().ToUnixTimeMilliseconds()));
         await using var r = await command.ExecuteReaderAsync(cancel);
         return await r.ReadAsync(cancel)
@@ -68,7 +68,7 @@ internal sealed class ConsoleSessionStore(Database db, TimeProvider time, Gatewa
     {
         await using var connection = await db.OpenAsync(cancel);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM sessions WHERE id_hash = @hash";
+        command.CommandText = "DELETE FROM console_sessions WHERE id_hash = @hash";
         Database.AddParameters(command, ("@hash", KeyHash.Compute(id)));
         await command.ExecuteNonQueryAsync(cancel);
     }

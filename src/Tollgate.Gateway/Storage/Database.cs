@@ -145,7 +145,7 @@ internal abstract class Database
             before TEXT,
             after TEXT
         );
-        CREATE TABLE IF NOT EXISTS sessions (
+        CREATE TABLE IF NOT EXISTS console_sessions (
             id_hash TEXT PRIMARY KEY,
             role TEXT NOT NULL,
             actor TEXT NOT NULL,

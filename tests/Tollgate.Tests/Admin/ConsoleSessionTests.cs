@@ -187,7 +187,7 @@ public sealed class ConsoleSessionTests(GatewayHost host) : IDisposable
         var id = session.Cookie["tollgate_session=".Length..];
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
 
-        var rows = host.ReadRows("SELECT * FROM sessions");
+        var rows = host.ReadRows("SELECT * FROM console_sessions");
 
         Assert.Equal(43, id.Length); // 32 random bytes, base64url without padding
         var row = Assert.Single(rows, r => r.Text("id_hash") == hash);
