@@ -68,7 +68,8 @@ internal static class ConsoleSessionEndpoints
         }
 
         await sync.EnsureFreshAsync();
-        var (role, actor, keyId) = keys.IsMasterKey(request.Key) ? (VirtualKey.AdminRole, "master", null)
+        var master = keys.IsMasterKey(request.Key);
+        var (role, actor, keyId) = master ? (VirtualKey.AdminRole, "master", null)
             : keys.Authenticate(request.Key) is { Role: VirtualKey.AdminRole or VirtualKey.ViewerRole } key ? (key.Role, "key:" + key.Id, key.Id)
             : ("", "", (string?)null);
         if (role.Length == 0)
@@ -76,7 +77,7 @@ internal static class ConsoleSessionEndpoints
             return AdminEndpoints.Error(NotConsoleKey);
         }
 
-        var (id, session) = await sessions.CreateAsync(role, actor, keyId, http.HttpContext.RequestAborted);
+        var (id, session) = await sessions.CreateAsync(role, actor, keyId, master ? keys.MasterKeyHash : null, http.HttpContext.RequestAborted);
         http.HttpContext.Response.Cookies.Append(CookieName, id, CookieOptions(http, session.ExpiresAt));
         return View(http.HttpContext, session);
     }
@@ -99,7 +100,8 @@ internal static class ConsoleSessionEndpoints
     }
 
     /// <summary>
-    /// The request's live session, checked against its key as the key is now: a revoked, expired or deleted key ends it,
+    /// The request's live session, checked against its key as the key is now: a revoked, expired or deleted key (or a
+    /// changed master key) ends it,
     /// on every replica (keys are re-read when another replica changes one). A key demoted to viewer demotes its session;
     /// one promoted does not promote it (sign in again).
     /// </summary>
@@ -111,12 +113,14 @@ internal static class ConsoleSessionEndpoints
             return null;
         }
 
+        var keys = http.RequestServices.GetRequiredService<KeyService>();
         if (session.KeyId is not { } keyId)
         {
-            return session;
+            // A master-key session lasts only as long as that master key.
+            return keys.IsMasterKeyHash(session.MasterHash) ? session : null;
         }
 
-        var key = http.RequestServices.GetRequiredService<KeyService>().Get(keyId);
+        var key = keys.Get(keyId);
         if (key is null || !key.IsActive(http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()))
         {
             return null;

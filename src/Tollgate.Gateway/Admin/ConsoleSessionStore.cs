@@ -6,10 +6,12 @@ using Tollgate.Gateway.Storage;
 namespace Tollgate.Gateway.Admin;
 
 /// <summary>
-/// A signed-in console session as stored. <see cref="KeyId"/> is null for the master key. The CSRF token is stored as it
-/// is: the console reads it back with <c>GET /ui/api/session</c>, and on its own (without the cookie) it grants nothing.
+/// A signed-in console session as stored. <see cref="KeyId"/> is null for the master key, whose hash then ties the session
+/// to the master key it was opened with (<see cref="MasterHash"/>): a new <c>TOLLGATE_MASTER_KEY</c> ends such sessions.
+/// The CSRF token is stored as it is: the console reads it back with <c>GET /ui/api/session</c>, and on its own (without
+/// the cookie) it grants nothing.
 /// </summary>
-internal sealed record ConsoleSession(string Role, string Actor, string? KeyId, string CsrfToken, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+internal sealed record ConsoleSession(string Role, string Actor, string? KeyId, string? MasterHash, string CsrfToken, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// Console sessions in the shared database (docs/api.md "Console sessions"), so a sign-out or a revoked key ends a session
@@ -19,12 +21,12 @@ internal sealed record ConsoleSession(string Role, string Actor, string? KeyId, 
 internal sealed class ConsoleSessionStore(Database db, TimeProvider time, GatewaySettings settings)
 {
     /// <summary>Starts a session; returns its id (for the cookie only) and the stored session.</summary>
-    public async Task<(string Id, ConsoleSession Session)> CreateAsync(string role, string actor, string? keyId, CancellationToken cancel)
+    public async Task<(string Id, ConsoleSession Session)> CreateAsync(string role, string actor, string? keyId, string? masterHash, CancellationToken cancel)
     {
         // Whole milliseconds, as stored: the session answered at sign-in is the one read back later.
         var now = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
         var id = NewToken();
-        var session = new ConsoleSession(role, actor, keyId, NewToken(), now, now.AddHours(settings.SessionHours));
+        var session = new ConsoleSession(role, actor, keyId, masterHash, NewToken(), now, now.AddHours(settings.SessionHours));
         await using var connection = await db.OpenAsync(cancel);
         await using (var sweep = connection.CreateCommand())
         {
@@ -36,10 +38,10 @@ internal sealed class ConsoleSessionStore(Database db, TimeProvider time, Gatewa
 
         await using var insert = connection.CreateCommand();
         insert.CommandText = """
-            INSERT INTO console_sessions (id_hash, role, actor, key_id, csrf_token, created_at, expires_at)
-            VALUES (@hash, @role, @actor, @key, @csrf, @created, @expires)
+            INSERT INTO console_sessions (id_hash, role, actor, key_id, master_hash, csrf_token, created_at, expires_at)
+            VALUES (@hash, @role, @actor, @key, @master, @csrf, @created, @expires)
             """;
-        Database.AddParameters(insert, ("@hash", KeyHash.Compute(id)), ("@role", role), ("@actor", actor), ("@key", keyId), ("@csrf", session.CsrfToken),
+        Database.AddParameters(insert, ("@hash", KeyHash.Compute(id)), ("@role", role), ("@actor", actor), ("@key", keyId), ("@master", masterHash), ("@csrf", session.CsrfToken),
             ("@created", now.ToUnixTimeMilliseconds()), ("@expires", session.ExpiresAt.ToUnixTimeMilliseconds()));
         await insert.ExecuteNonQueryAsync(cancel);
         return (id, session);
@@ -55,12 +57,12 @@ internal sealed class ConsoleSessionStore(Database db, TimeProvider time, Gatewa
 
         await using var connection = await db.OpenAsync(cancel);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT role, actor, key_id, csrf_token, created_at, expires_at FROM console_sessions WHERE id_hash = @hash AND expires_at > @now";
+        command.CommandText = "SELECT role, actor, key_id, master_hash, csrf_token, created_at, expires_at FROM console_sessions WHERE id_hash = @hash AND expires_at > @now";
         Database.AddParameters(command, ("@hash", KeyHash.Compute(id)), ("@now", time.GetUtcNow().ToUnixTimeMilliseconds()));
         await using var r = await command.ExecuteReaderAsync(cancel);
         return await r.ReadAsync(cancel)
-            ? new ConsoleSession(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)))
+            ? new ConsoleSession(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)))
             : null;
     }
 

@@ -71,6 +71,16 @@ internal sealed class KeyService
         }
     }
 
+    /// <summary>The SHA-256 of the master key (hex), which console sessions opened with it keep.</summary>
+    public string? MasterKeyHash => _masterHash;
+
+    /// <summary>Whether a stored master-key hash is the current master key's.</summary>
+    public bool IsMasterKeyHash(string? hash) =>
+        hash is not null && _masterHash is not null
+        && CryptographicOperations.FixedTimeEquals(
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(hash.AsSpan()),
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(_masterHash.AsSpan()));
+
     public bool IsMasterKey(ReadOnlySpan<char> presented)
     {
         Span<char> hex = stackalloc char[64];

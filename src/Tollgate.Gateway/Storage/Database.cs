@@ -150,6 +150,7 @@ internal abstract class Database
             role TEXT NOT NULL,
             actor TEXT NOT NULL,
             key_id TEXT,
+            master_hash TEXT,
             csrf_token TEXT NOT NULL,
             created_at {I} NOT NULL,
             expires_at {I} NOT NULL

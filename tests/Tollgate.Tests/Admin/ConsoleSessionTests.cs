@@ -2,6 +2,9 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Tollgate.Tests.Infrastructure;
 
@@ -230,6 +233,39 @@ public sealed class ConsoleSessionExpiryTests : IAsyncLifetime, IDisposable
         Assert.Equal(200, (int)justBefore.StatusCode);
         await ApiErrors.AssertError(atExpiry, "/admin/keys", 401, "invalid_session");
         await ApiErrors.AssertError(current, "/ui/api/session", 401, "invalid_session");
+    }
+}
+
+/// <summary>A master-key session lasts only as long as that master key.</summary>
+public sealed class MasterKeySessionTests
+{
+    [Fact]
+    public async Task A_new_master_key_ends_the_sessions_opened_with_the_old_one()
+    {
+        // Two gateways on one SQLite data directory: the second stands for the first restarted with another TOLLGATE_MASTER_KEY.
+        await using var first = new GatewayHost(s => (s.Postgres, s.Redis) = (null, null));
+        await first.InitializeAsync();
+        using var browser = new ConsoleBrowser(first);
+        var cookie = (await browser.SignIn(GatewayHost.MasterKey)).Cookie;
+        using (var works = await browser.Send(HttpMethod.Get, "/admin/keys", cookie))
+        {
+            Assert.Equal(200, (int)works.StatusCode);
+        }
+
+        var restarted = await Gateway.Hosting.TollgateApp.BuildAsync([], s => (s.Urls, s.DataDir, s.MasterKey, s.Postgres, s.Redis) = ("http://127.0.0.1:0", first.DataDir, "tg-a-new-master-key", null, null));
+        await using (restarted)
+        {
+            await restarted.StartAsync();
+            var url = restarted.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+            using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false });
+            using var request = new HttpRequestMessage(HttpMethod.Get, url + "/admin/keys");
+            request.Headers.Add("Cookie", cookie);
+            using var ended = await http.SendAsync(request);
+            await ApiErrors.AssertError(ended, "/admin/keys", 401, "invalid_session");
+            using var signIn = await http.PostAsJsonAsync(url + "/ui/api/session", new { key = "tg-a-new-master-key" });
+            Assert.Equal("master", JsonDocument.Parse(await signIn.Content.ReadAsStringAsync()).RootElement.GetProperty("actor").GetString());
+            await restarted.StopAsync();
+        }
     }
 }
 
