@@ -46,6 +46,7 @@ internal static class AdminEndpoints
         admin.MapGet("/usage", UsageAsync);
         admin.MapGet("/reports/chargeback", Reports.ReportEndpoints.HandleAsync);
         admin.MapGet("/reports/unit-economics", Reports.ReportEndpoints.UnitEconomicsAsync);
+        admin.MapGet("/reports/overview", Reports.OverviewReport.HandleAsync);
         admin.MapGet("/export/focus", Reports.FocusExport.HandleAsync);
         admin.MapGovernance();
 

@@ -61,6 +61,8 @@ internal static partial class TollgateApp
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<PriceCatalog>();
         services.AddSingleton<UsageQuery>();
+        services.AddSingleton<RefusalLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefusalLog>());
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddSingleton<ResponseOwners>();

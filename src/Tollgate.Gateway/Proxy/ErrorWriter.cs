@@ -22,6 +22,7 @@ internal static class ErrorWriter
         if (!error.Code.StartsWith("upstream_", StringComparison.Ordinal))
         {
             Telemetry.GatewayTelemetry.Rejected(error.Code);
+            context.RequestServices?.GetService<Ledger.RefusalLog>()?.Count(error.Code);
         }
 
         response.StatusCode = error.Status;

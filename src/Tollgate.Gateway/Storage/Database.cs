@@ -155,6 +155,12 @@ internal abstract class Database
             created_at {I} NOT NULL,
             expires_at {I} NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS refusals (
+            hour {I} NOT NULL,
+            code TEXT NOT NULL,
+            count {I} NOT NULL,
+            PRIMARY KEY (hour, code)
+        );
         CREATE TABLE IF NOT EXISTS plans (
             name TEXT PRIMARY KEY,
             spec TEXT NOT NULL,
