@@ -15,7 +15,7 @@ public sealed class ForwardingTests
     [Fact]
     public async Task A_stream_longer_than_the_idle_timeout_runs_to_its_end_while_chunks_keep_coming()
     {
-        await using var host = await Start(s => s.UpstreamIdleTimeoutSeconds = 1);
+        await using var host = await Start(s => s.UpstreamIdleTimeoutSeconds = 2);
         var (id, key) = await host.CreateKey();
 
         // 12 words 250 ms apart: about 3.5 s in all, never more than 250 ms of silence.
