@@ -34,15 +34,13 @@ internal sealed class ProviderProtocol
     public WireApi Api { get; }
 
     /// <summary>The provider-facing half that speaks the client's own API: the pass-through case, relayed byte for byte.</summary>
-    public static ProviderProtocol SameAs(ClientProtocol client) =>
-        client == ClientProtocol.ResponsesFollowUp ? ResponsesFollowUp
-        : client.Api switch
-        {
-            WireApi.ChatCompletions => ChatCompletions,
-            WireApi.Embeddings => Embeddings,
-            WireApi.Messages => Messages,
-            _ => Responses,
-        };
+    public static ProviderProtocol SameAs(ClientProtocol client) => client.Api switch
+    {
+        WireApi.ChatCompletions => ChatCompletions,
+        WireApi.Embeddings => Embeddings,
+        WireApi.Messages => Messages,
+        _ => Responses,
+    };
 
     public Uri Endpoint(Provider provider) => provider.Endpoint(Api);
 
