@@ -54,12 +54,9 @@ internal static class AdminEndpoints
         admin.MapGet("/webhooks", (AlertService alerts) => Json(alerts.Webhooks().Select(h => new { h.Id, h.Url, h.Events, h.CreatedAt })));
         admin.MapGet("/webhooks/{id}/deliveries", (string id, AlertService alerts) => Json(alerts.Deliveries(id)));
         admin.MapDelete("/webhooks/{id}", (string id, AlertService alerts) => alerts.DeleteWebhook(id) ? Results.NoContent() : NotFound($"No webhook with id '{id}'."));
-        admin.MapGet("/alerts", (HttpRequest http, AlertService alerts, TimeProvider time) =>
-            TimeRange(http, time) is var (from, to, error) && error is null
-                ? Json(alerts.History(from, to, http.Query["type"].ToString() is { Length: > 0 } type ? type : null).Select(a => System.Text.Json.Nodes.JsonNode.Parse(AlertService.Serialize(a))))
-                : error!);
-        admin.MapGet("/audit", (HttpRequest http, AuditLog audit, TimeProvider time) =>
-            TimeRange(http, time) is var (from, to, error) && error is null ? Json(audit.List(from, to)) : error!);
+        admin.MapGet("/alerts", (HttpRequest http, AlertService alerts, TimeProvider time) => Listed(http, time, (from, to, page) =>
+            Json(alerts.History(from, to, http.Query["type"].ToString() is { Length: > 0 } type ? type : null, page).Select(a => System.Text.Json.Nodes.JsonNode.Parse(AlertService.Serialize(a))))));
+        admin.MapGet("/audit", (HttpRequest http, AuditLog audit, TimeProvider time) => Listed(http, time, (from, to, page) => Json(audit.List(from, to, page))));
     }
 
     private static async Task<IResult> CreateWebhookAsync(HttpRequest http, AlertService alerts)
@@ -85,6 +82,32 @@ internal static class AdminEndpoints
     }
 
     private sealed record WebhookRequest(string? Url, string[]? Events, string? Secret);
+
+    /// <summary>A newest-first list between <c>from</c> and <c>to</c>, paged by <c>limit</c> and <c>offset</c>.</summary>
+    private static IResult Listed(HttpRequest http, TimeProvider time, Func<DateTimeOffset, DateTimeOffset, Page, IResult> list)
+    {
+        var (from, to, error) = TimeRange(http, time);
+        var (page, pageError) = Paging(http);
+        return error ?? pageError ?? list(from, to, page);
+    }
+
+    /// <summary>The optional <c>limit</c> (1–1000) and <c>offset</c> of a newest-first list; without them, the whole list.</summary>
+    internal static (Page Page, IResult? Error) Paging(HttpRequest http)
+    {
+        var limit = long.MaxValue;
+        var offset = 0L;
+        if (http.Query["limit"].ToString() is { Length: > 0 } l && (!long.TryParse(l, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
+        {
+            return (default, Invalid("'limit' must be a whole number from 1 to 1000.", "limit"));
+        }
+
+        if (http.Query["offset"].ToString() is { Length: > 0 } o && (!long.TryParse(o, CultureInfo.InvariantCulture, out offset) || offset < 0))
+        {
+            return (default, Invalid("'offset' must be a whole number, 0 or more.", "offset"));
+        }
+
+        return (new Page(limit, offset), null);
+    }
 
     /// <summary>The <c>from</c>/<c>to</c> query (ISO-8601; default: everything until now).</summary>
     internal static (DateTimeOffset From, DateTimeOffset To, IResult? Error) TimeRange(HttpRequest http, TimeProvider time)
@@ -353,6 +376,6 @@ internal static class AdminEndpoints
 
     private sealed class ErrorResult(GatewayError error) : IResult
     {
-        public Task ExecuteAsync(HttpContext httpContext) => ErrorWriter.WriteAsync(httpContext, ErrorShape.OpenAi, error);
+        public Task ExecuteAsync(HttpContext httpContext) => ErrorWriter.WriteResponseAsync(httpContext, ErrorShape.OpenAi, error);
     }
 }

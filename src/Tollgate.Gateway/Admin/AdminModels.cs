@@ -48,3 +48,6 @@ internal sealed record KeyView(
     public static KeyView From(VirtualKey k, DateTimeOffset now, string? secret = null) =>
         new(k.Id, secret, k.Prefix, k.Name, k.Role, k.Owner, [.. k.Models], k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.IsActive(now), k.Limits, k.Budget, k.Plan);
 }
+
+/// <summary>A slice of a newest-first list: at most <see cref="Limit"/> items after skipping <see cref="Offset"/>.</summary>
+internal readonly record struct Page(long Limit, long Offset);

@@ -37,11 +37,12 @@ internal sealed class AuditLog(Database db, TimeProvider time)
         return result;
     }
 
-    public IReadOnlyList<AuditEntry> List(DateTimeOffset from, DateTimeOffset to)
+    public IReadOnlyList<AuditEntry> List(DateTimeOffset from, DateTimeOffset to, Page page)
     {
         using var connection = db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, at, actor, action, target, before, after FROM audit WHERE at >= @from AND at < @to ORDER BY at DESC, id DESC";
+        command.CommandText = "SELECT id, at, actor, action, target, before, after FROM audit WHERE at >= @from AND at < @to ORDER BY at DESC, id DESC LIMIT @limit OFFSET @offset";
+        Database.AddParameters(command, ("@limit", page.Limit), ("@offset", page.Offset));
         Database.AddParameters(command, ("@from", from.ToUnixTimeMilliseconds()));
         Database.AddParameters(command, ("@to", to.ToUnixTimeMilliseconds()));
         using var r = command.ExecuteReader();

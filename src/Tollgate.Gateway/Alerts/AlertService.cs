@@ -65,11 +65,12 @@ internal sealed partial class AlertService : BackgroundService
         _channel.Writer.TryWrite((new Alert("alert_" + Guid.CreateVersion7().ToString("N"), type, _time.GetUtcNow(), data), dedupeKey));
     }
 
-    public IReadOnlyList<Alert> History(DateTimeOffset from, DateTimeOffset to, string? type)
+    public IReadOnlyList<Alert> History(DateTimeOffset from, DateTimeOffset to, string? type, Admin.Page page)
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, type, created_at, data FROM alerts WHERE created_at >= @from AND created_at < @to AND (CAST(@type AS TEXT) IS NULL OR type = @type) ORDER BY created_at DESC, id DESC";
+        command.CommandText = "SELECT id, type, created_at, data FROM alerts WHERE created_at >= @from AND created_at < @to AND (CAST(@type AS TEXT) IS NULL OR type = @type) ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset";
+        Database.AddParameters(command, ("@limit", page.Limit), ("@offset", page.Offset));
         Database.AddParameters(command, ("@from", from.ToUnixTimeMilliseconds()));
         Database.AddParameters(command, ("@to", to.ToUnixTimeMilliseconds()));
         Database.AddParameters(command, ("@type", (object?)type ?? DBNull.Value));

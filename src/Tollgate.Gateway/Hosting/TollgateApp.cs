@@ -46,6 +46,7 @@ internal static partial class TollgateApp
         app.MapProxy();
         app.MapAdmin();
         app.MapConsoleSessions();
+        Ui.ConsoleAssets.MapConsole(app);
         return app;
     }
 

@@ -9,7 +9,20 @@ internal static class ErrorWriter
 {
     public const string ErrorCodeHeader = "X-Tollgate-Error-Code";
 
+    /// <summary>Refuses a call to the model APIs: counted as a refusal (telemetry and the overview's refusals), then written.</summary>
     public static Task WriteAsync(HttpContext context, ErrorShape shape, GatewayError error)
+    {
+        if (!context.Response.HasStarted && !error.Code.StartsWith("upstream_", StringComparison.Ordinal))
+        {
+            Telemetry.GatewayTelemetry.Rejected(error.Code);
+            context.RequestServices?.GetService<Ledger.RefusalLog>()?.Count(error.Code);
+        }
+
+        return WriteResponseAsync(context, shape, error);
+    }
+
+    /// <summary>Writes the error without counting it (the admin API's errors refuse no model call).</summary>
+    public static Task WriteResponseAsync(HttpContext context, ErrorShape shape, GatewayError error)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -17,12 +30,6 @@ internal static class ErrorWriter
             // Nothing honest can be added to a response already under way; close it so the client sees a cut.
             context.Abort();
             return Task.CompletedTask;
-        }
-
-        if (!error.Code.StartsWith("upstream_", StringComparison.Ordinal))
-        {
-            Telemetry.GatewayTelemetry.Rejected(error.Code);
-            context.RequestServices?.GetService<Ledger.RefusalLog>()?.Count(error.Code);
         }
 
         response.StatusCode = error.Status;

@@ -120,6 +120,7 @@ internal abstract class Database
             data TEXT NOT NULL,
             dedupe_key TEXT NOT NULL UNIQUE
         );
+        CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_at);
         CREATE TABLE IF NOT EXISTS webhooks (
             id TEXT PRIMARY KEY,
             url TEXT NOT NULL,
@@ -145,6 +146,7 @@ internal abstract class Database
             before TEXT,
             after TEXT
         );
+        CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
         CREATE TABLE IF NOT EXISTS console_sessions (
             id_hash TEXT PRIMARY KEY,
             role TEXT NOT NULL,
