@@ -19,6 +19,7 @@ apt_install() {
 }
 need node && need npm || apt_install nodejs npm
 need redis-server || apt_install redis-server
+[ -x /usr/bin/chromium ] || apt_install chromium # the console's browser tests (headless, driven by playwright-core)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_install postgresql
 
 # A throwaway redis-server on loopback for the Redis-backed tests (counters shared by replicas).
@@ -66,7 +67,7 @@ dotnet_tests() { # label log [env...]: the unit + in-process project, then the i
 dotnet_tests "SQLite + in-process counters" dotnet-test.log TOLLGATE_TEST_POSTGRES=
 dotnet_tests "PostgreSQL + Redis" dotnet-test-postgres.log "TOLLGATE_TEST_POSTGRES=$postgres_tests"
 
-echo "== Node SDK tests (npm openai, @anthropic-ai/sdk, ai + @ai-sdk/openai)"
+echo "== Node tests: SDKs (npm openai, @anthropic-ai/sdk, ai + @ai-sdk/openai) and the console in Chromium (playwright-core)"
 if (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >"../../$out/npm.log" 2>&1); then
   (cd tests/node && node --test --test-concurrency=1 --test-reporter=tap *.test.mjs) >"$out/node-test.log" 2>&1
   grep -E "^# (pass|fail)|^not ok" "$out/node-test.log"

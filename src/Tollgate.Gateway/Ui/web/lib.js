@@ -1,7 +1,7 @@
 // Shared parts of the console: the admin API client, formatting in the chosen time zone, and the components every
 // page uses. Every figure shown comes from the admin API; the console only lays it out.
-import { h } from './vendor/preact.mjs';
-import { useCallback, useEffect, useRef, useState } from './vendor/hooks.mjs';
+import { cloneElement, h, toChildArray } from './vendor/preact.mjs';
+import { useCallback, useEffect, useId, useRef, useState } from './vendor/hooks.mjs';
 import htm from './vendor/htm.mjs';
 
 export const html = htm.bind(h);
@@ -191,9 +191,15 @@ export function Progress({ value, max, marks = [], forecast, label }) {
     </div>`;
 }
 
-/** A labelled form control: the label wraps the control, so clicking it focuses the control and readers announce it. */
+/**
+ * A labelled form control: the label names its first child (for/id) and the hint describes it, so the control's
+ * accessible name is the label alone, and clicking the label focuses the control.
+ */
 export function Field({ label, hint, children, wide }) {
-    return html`<label class=${wide ? 'field wide' : 'field'}><span class="label">${label}</span>${children}${hint && html`<span class="hint">${hint}</span>`}</label>`;
+    const id = useId();
+    const [control, ...rest] = toChildArray(children);
+    const labelled = cloneElement(control, { id: control.props.id ?? id, 'aria-describedby': hint ? `${id}-hint` : undefined });
+    return html`<div class=${wide ? 'field wide' : 'field'}><label class="label" for=${labelled.props.id}>${label}</label>${labelled}${rest}${hint && html`<span class="hint" id=${`${id}-hint`}>${hint}</span>`}</div>`;
 }
 
 export function ZoneSelect({ value, onChange, id, label = 'Time zone', defaultZone }) {
