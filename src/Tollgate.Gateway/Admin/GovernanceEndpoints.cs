@@ -1,5 +1,7 @@
 using Tollgate.Gateway.Governance;
 using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Ledger;
+using Tollgate.Gateway.Reports;
 using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Admin;
@@ -208,19 +210,51 @@ internal static class GovernanceEndpoints
         return colon > 0 && !consumer.EndsWith(':') && Scope.Find(consumer[..colon]) is { } scope && Scope.Consumers.Contains(scope);
     }
 
-    private static async Task<IResult> ListBudgetsAsync(GovernanceStore store, GovernanceStatus status)
+    private static async Task<IResult> ListBudgetsAsync(HttpContext http, GovernanceStore store, GovernanceStatus status, UsageQuery query, TimeProvider time)
     {
+        var trends = new BudgetTrends(query, time.GetUtcNow(), http.RequestAborted);
         var views = new List<BudgetView>();
         foreach (var budget in store.Current.Budgets)
         {
-            var (spent, start, end) = await status.BudgetStatusAsync(budget.Scope, budget.Subject, budget.Spec);
-            views.Add(BudgetView.From(budget, spent, start, end));
+            views.Add(await ViewAsync(budget, status, trends));
         }
 
         return AdminEndpoints.Json(views);
     }
 
-    private static async Task<IResult> CreateBudgetAsync(HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, GovernanceStatus status, TimeProvider time)
+    private static async Task<BudgetView> ViewAsync(GroupBudget budget, GovernanceStatus status, BudgetTrends trends)
+    {
+        var (spent, start, end) = await status.BudgetStatusAsync(budget.Scope, budget.Subject, budget.Spec);
+        if (end == DateTimeOffset.MaxValue)
+        {
+            return BudgetView.From(budget, spent, start, end, null, null); // a "total" budget has no end to forecast
+        }
+
+        var trend = await trends.CostAsync(budget.Scope, budget.Subject);
+        return BudgetView.From(budget, spent, start, end, SpendForecast.Project(spent, trend, trends.Now, end), SpendForecast.ExhaustedAt(spent, budget.Spec.Hard, trend, trends.Now, end));
+    }
+
+    /// <summary>The last 7 days' spend of each subject, read once per scope however many budgets a list has.</summary>
+    private sealed class BudgetTrends(UsageQuery query, DateTimeOffset now, CancellationToken cancel)
+    {
+        private readonly Dictionary<string, Dictionary<string, decimal>> _byScope = new(StringComparer.Ordinal);
+
+        public DateTimeOffset Now => now;
+
+        public async Task<decimal> CostAsync(string scope, string subject)
+        {
+            if (!_byScope.TryGetValue(scope, out var costs))
+            {
+                var (from, to) = SpendForecast.TrendWindow(now);
+                var rows = await query.RunAsync(from, to, [scope], cancel);
+                _byScope[scope] = costs = rows.Where(r => r[scope] is string).ToDictionary(r => (string)r[scope]!, r => (decimal)r["cost"]!, StringComparer.Ordinal);
+            }
+
+            return costs.GetValueOrDefault(subject);
+        }
+    }
+
+    private static async Task<IResult> CreateBudgetAsync(HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, GovernanceStatus status, UsageQuery query, TimeProvider time)
     {
         var (request, error) = await AdminEndpoints.ReadAsync<GroupRequest>(http);
         if (request is null)
@@ -237,11 +271,10 @@ internal static class GovernanceEndpoints
         var budget = new GroupBudget(KeyHash.NewId("bud_"), request.Scope!, request.Subject!, spec, time.GetUtcNow());
         store.Save(budget);
         await rebuilder.RebuildBudgetAsync(budget.Scope, budget.Subject, spec, time.GetUtcNow());
-        var (spent, start, end) = await status.BudgetStatusAsync(budget.Scope, budget.Subject, spec);
-        return Results.Json(BudgetView.From(budget, spent, start, end), StoreJson.Options, statusCode: 201);
+        return Results.Json(await ViewAsync(budget, status, new BudgetTrends(query, time.GetUtcNow(), http.HttpContext.RequestAborted)), StoreJson.Options, statusCode: 201);
     }
 
-    private static async Task<IResult> PatchBudgetAsync(string id, HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, GovernanceStatus status, TimeProvider time)
+    private static async Task<IResult> PatchBudgetAsync(string id, HttpRequest http, GovernanceStore store, CounterRebuilder rebuilder, GovernanceStatus status, UsageQuery query, TimeProvider time)
     {
         if (store.Current.Budgets.FirstOrDefault(b => b.Id == id) is not { } budget)
         {
@@ -267,8 +300,7 @@ internal static class GovernanceEndpoints
             await rebuilder.RebuildBudgetAsync(updated.Scope, updated.Subject, spec, time.GetUtcNow());
         }
 
-        var (spent, start, end) = await status.BudgetStatusAsync(updated.Scope, updated.Subject, spec);
-        return AdminEndpoints.Json(BudgetView.From(updated, spent, start, end));
+        return AdminEndpoints.Json(await ViewAsync(updated, status, new BudgetTrends(query, time.GetUtcNow(), http.HttpContext.RequestAborted)));
     }
 
     private static async Task<IResult> CreateLimitAsync(HttpRequest http, GovernanceStore store, TimeProvider time)
@@ -389,11 +421,11 @@ internal static class GovernanceEndpoints
     }
 
     private sealed record BudgetView(string Id, string Scope, string Subject, string Period, decimal? Soft, decimal? Hard, string TimeZone, decimal[] Thresholds,
-        decimal Spent, decimal? Remaining, DateTimeOffset PeriodStart, DateTimeOffset? PeriodEnd, DateTimeOffset CreatedAt)
+        decimal Spent, decimal? Remaining, DateTimeOffset PeriodStart, DateTimeOffset? PeriodEnd, DateTimeOffset CreatedAt, decimal? ForecastSpend, DateTimeOffset? ForecastExhaustedAt)
     {
-        public static BudgetView From(GroupBudget b, decimal spent, DateTimeOffset start, DateTimeOffset end) =>
+        public static BudgetView From(GroupBudget b, decimal spent, DateTimeOffset start, DateTimeOffset end, decimal? forecast, DateTimeOffset? exhaustedAt) =>
             new(b.Id, b.Scope, b.Subject, b.Spec.Period, b.Spec.Soft, b.Spec.Hard, b.Spec.Zone, b.Spec.Thresholds ?? [0.5m, 0.8m, 1.0m],
-                spent, b.Spec.Hard is { } hard ? Math.Max(0, hard - spent) : null, start, end == DateTimeOffset.MaxValue ? null : end, b.CreatedAt);
+                spent, b.Spec.Hard is { } hard ? Math.Max(0, hard - spent) : null, start, end == DateTimeOffset.MaxValue ? null : end, b.CreatedAt, forecast, exhaustedAt);
     }
 
     private sealed record LimitView(string Id, string Scope, string Subject, long? Rpm, long? Tpm, decimal? MaxCostPerMinute, DateTimeOffset CreatedAt)

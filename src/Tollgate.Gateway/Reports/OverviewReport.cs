@@ -10,15 +10,10 @@ namespace Tollgate.Gateway.Reports;
 /// from the ledger and the refusal counts: spend today and this month (days and months in the chosen zone), the
 /// month-end forecast, the top consumers (keys) of the month, what caching and routing saved this month, and the
 /// refusals of the month by reason.
-/// <para>
-/// Forecast = spend so far this month + the average daily spend of the last 7 days × the days left in the month. A
-/// fixed 7-day window keeps it steady on the first days of a month (a window clipped to the month would extrapolate
-/// from minutes) and follows a change of trend within a week.
-/// </para>
+/// The forecast is <see cref="SpendForecast"/>'s.
 /// </summary>
 internal static class OverviewReport
 {
-    private const int TrendDays = 7;
 
     public static async Task<IResult> HandleAsync(HttpRequest http, UsageQuery query, RefusalLog refusals, KeyService keys, TimeProvider time)
     {
@@ -41,9 +36,9 @@ internal static class OverviewReport
         // Periods run to their ends (nothing is recorded after now), so a call made this very millisecond counts.
         var today = Total(await query.RunAsync(dayStart, dayEnd, [], cancel));
         var month = Total(await query.RunAsync(monthStart, monthEnd, [], cancel));
-        var trend = Total(await query.RunAsync(now.AddDays(-TrendDays), dayEnd, [], cancel));
-        var daysLeft = (decimal)(monthEnd - now).TotalDays;
-        var forecast = Math.Round(month.Cost + (trend.Cost / TrendDays * daysLeft), 10, MidpointRounding.ToEven);
+        var (trendFrom, trendTo) = SpendForecast.TrendWindow(now);
+        var trend = Total(await query.RunAsync(trendFrom, trendTo, [], cancel));
+        var forecast = SpendForecast.Project(month.Cost, trend.Cost, now, monthEnd);
 
         var consumers = (await query.RunAsync(monthStart, monthEnd, [Scope.Key.Name], cancel))
             .OrderByDescending(r => (decimal)r["cost"]!).ThenBy(r => r[Scope.Key.Name] as string, StringComparer.Ordinal).Take(top)
