@@ -349,7 +349,22 @@ internal static class AdminEndpoints
             return Invalid($"Unknown group_by '{unknown}'. Use any of: {string.Join(", ", UsageQuery.Dimensions.Order(StringComparer.Ordinal))}.", "group_by");
         }
 
-        return Json(await query.RunAsync(from, to, groupBy.Distinct(StringComparer.Ordinal).ToArray(), http.HttpContext.RequestAborted));
+        // Any dimension but day and month filters when given (?key=<id>, ?team=ml); other parameters are ignored, as ever.
+        var filters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var dimension in UsageQuery.Filters)
+        {
+            if (http.Query[dimension] is { Count: > 0 } values && values.ToString() is { Length: > 0 })
+            {
+                if (values.Count > 1)
+                {
+                    return Invalid($"Give '{dimension}' once.", dimension);
+                }
+
+                filters[dimension] = values[0]!;
+            }
+        }
+
+        return Json(await query.RunAsync(from, to, groupBy.Distinct(StringComparer.Ordinal).ToArray(), filters, http.HttpContext.RequestAborted));
     }
 
     internal static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest http)

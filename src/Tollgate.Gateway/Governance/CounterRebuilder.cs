@@ -1,7 +1,5 @@
-using System.Globalization;
 using Tollgate.Gateway.Keys;
 using Tollgate.Gateway.Ledger;
-using Tollgate.Gateway.Storage;
 
 namespace Tollgate.Gateway.Governance;
 
@@ -10,7 +8,7 @@ namespace Tollgate.Gateway.Governance;
 /// budget, rule or plan is created or moved to another period), so a restart or a new limit starts from what was really
 /// spent this period. Counters that exist are never overwritten.
 /// </summary>
-internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore config, LinePlanner planner, TimeProvider time, Database db, LedgerWriter ledger)
+internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore config, LinePlanner planner, TimeProvider time, UsageQuery query, LedgerWriter ledger)
 {
     /// <summary>A quota counter and its input/output/cached breakdown: <c>quota:…</c>, <c>quota:…:in</c>, ….</summary>
     internal static readonly string[] QuotaSuffixes = ["", "in", "out", "cached"];
@@ -48,7 +46,7 @@ internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore c
     {
         await ledger.FlushAsync(); // every call made so far counts
         var (start, end) = Periods.Current(spec.Period, Periods.FindZone(spec.Zone) ?? TimeZoneInfo.Utc, now);
-        var spent = Sum("COALESCE(SUM(cost_e10), 0)", ColumnOf(scope), subject, start, end)[0];
+        var spent = Sum(scope, subject, start, end).CostE10;
         await counters.InitializeAsync(CounterKeys.Budget(scope, subject, spec, start), spent, end, now);
     }
 
@@ -62,7 +60,8 @@ internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore c
         {
             if (line.Source != LineSource.Rate)
             {
-                var value = Sum(line.Measure == Measure.Money ? "COALESCE(SUM(cost_e10), 0)" : "COUNT(*)", Scope.Key.Column, key.Id, line.Start, line.End)[0];
+                var totals = Sum(Scope.Key.Name, key.Id, line.Start, line.End);
+                var value = line.Measure == Measure.Money ? totals.CostE10 : totals.Requests;
                 await counters.InitializeAsync(line.Key, value, line.End, now);
             }
         }
@@ -70,7 +69,7 @@ internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore c
         var (start, end) = Periods.Current("day", Periods.FindZone(plan.TimeZone) ?? TimeZoneInfo.Utc, now);
         foreach (var model in plan.ModelDailyRequests.Keys)
         {
-            await counters.InitializeAsync(CounterKeys.PlanModel(plan, key.Id, model, start), Sum("COUNT(*)", Scope.Key.Column, key.Id, start, end, model)[0], end, now);
+            await counters.InitializeAsync(CounterKeys.PlanModel(plan, key.Id, model, start), Sum(Scope.Key.Name, key.Id, start, end, model).Requests, end, now);
         }
     }
 
@@ -81,8 +80,8 @@ internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore c
         foreach (var consumer in rule.Consumers)
         {
             var colon = consumer.IndexOf(':', StringComparison.Ordinal);
-            var sums = Sum("COALESCE(SUM(input_tokens + output_tokens), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0)",
-                ColumnOf(consumer[..colon]), consumer[(colon + 1)..], start, end);
+            var totals = Sum(consumer[..colon], consumer[(colon + 1)..], start, end);
+            long[] sums = [totals.InputTokens + totals.OutputTokens, totals.InputTokens, totals.OutputTokens, totals.CachedTokens];
             var key = CounterKeys.Quota(rule, consumer, start);
             for (var i = 0; i < QuotaSuffixes.Length; i++)
             {
@@ -91,29 +90,15 @@ internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore c
         }
     }
 
-    private static string ColumnOf(string scope) => (Scope.Find(scope) ?? throw new ArgumentOutOfRangeException(nameof(scope))).Column;
-
-    private List<long> Sum(string select, string column, string subject, DateTimeOffset start, DateTimeOffset end, string? model = null)
+    /// <summary>The ledger's totals of one subject (a scope's name and value), and of one model if given, in [start, end).</summary>
+    private Totals Sum(string scope, string subject, DateTimeOffset start, DateTimeOffset end, string? model = null)
     {
-        using var connection = db.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {select} FROM usage WHERE {column} = @subject AND ts >= @from AND ts < @to" + (model is null ? "" : " AND requested_model = @model");
-        if (model is not null)
-        {
-            Database.AddParameters(command, ("@model", model));
-        }
-
-        Database.AddParameters(command, ("@subject", subject));
-        Database.AddParameters(command, ("@from", start.ToUnixTimeMilliseconds()));
-        Database.AddParameters(command, ("@to", end == DateTimeOffset.MaxValue ? long.MaxValue : end.ToUnixTimeMilliseconds()));
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        var values = new List<long>();
-        for (var i = 0; i < reader.FieldCount; i++)
-        {
-            values.Add(Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture));
-        }
-
-        return values;
+        var dimension = (Scope.Find(scope) ?? throw new ArgumentOutOfRangeException(nameof(scope))).Name;
+        var filters = model is null ? new Dictionary<string, string> { [dimension] = subject } : new() { [dimension] = subject, ["model"] = model };
+        return query.Totals(start, end, filters) is { } row
+            ? new((long)row["requests"]!, Money.ToE10((decimal)row["cost"]!), (long)row["input_tokens"]!, (long)row["output_tokens"]!, (long)row["cached_tokens"]!)
+            : default;
     }
+
+    private readonly record struct Totals(long Requests, long CostE10, long InputTokens, long OutputTokens, long CachedTokens);
 }

@@ -8,7 +8,8 @@ namespace Tollgate.Gateway.Storage;
 /// <summary>
 /// PostgreSQL for configuration, audit and the ledger, shared by every replica. The schema is migrated at start under
 /// an advisory lock (replicas starting together do not race); ledger batches go in with binary COPY into a staging
-/// table and one <c>INSERT … ON CONFLICT DO NOTHING</c>, so a replayed record is never counted twice.
+/// table and one <c>INSERT … ON CONFLICT DO NOTHING</c>, so a replayed record is never counted twice, and the roll-ups
+/// add up only the rows that INSERT returns, in the same statement.
 /// </summary>
 internal sealed class PostgresDatabase(string connectionString) : Database, IDisposable
 {
@@ -29,8 +30,25 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
         using var connection = _source.OpenConnection();
         using var command = connection.CreateCommand();
         var added = string.Concat(AddedUsageColumns.Select(c => $"ALTER TABLE usage ADD COLUMN IF NOT EXISTS {c.Name} {c.Definition.Replace("{I}", "BIGINT", StringComparison.Ordinal)}; "));
-        command.CommandText = "SELECT pg_advisory_lock(727274); " + Schema("BIGINT", "DOUBLE PRECISION") + added + " SELECT pg_advisory_unlock(727274);";
+        command.CommandText = "SELECT pg_advisory_lock(727274); " + Schema("BIGINT", "DOUBLE PRECISION") + added;
         command.ExecuteNonQuery();
+        try
+        {
+            UsageRollup.Create(connection, TableExists, "BIGINT", "");
+        }
+        finally
+        {
+            command.CommandText = "SELECT pg_advisory_unlock(727274)";
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static bool TableExists(DbConnection connection, string table)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT to_regclass(@name) IS NOT NULL";
+        AddParameters(command, ("@name", table));
+        return (bool)command.ExecuteScalar()!;
     }
 
     public void Dispose() => _source.Dispose();
@@ -48,6 +66,15 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
     private sealed class Sink(NpgsqlDataSource source) : ILedgerSink
     {
         private static readonly string Columns = string.Join(", ", UsageColumns);
+
+        /// <summary>
+        /// The batch's new rows (a record already in the ledger returns nothing) go into the ledger and, summed per
+        /// bucket, into every roll-up: one statement, so nothing is added to a roll-up that the ledger did not take.
+        /// </summary>
+        private static readonly string Insert =
+            $"WITH inserted AS (INSERT INTO usage ({Columns}) SELECT {Columns} FROM usage_stage ON CONFLICT (id) DO NOTHING RETURNING *)" +
+            string.Concat(UsageRollup.All.Skip(1).Select((r, i) => $", rollup{i} AS ({r.UpsertFrom("inserted")})")) + " " +
+            UsageRollup.All[0].UpsertFrom("inserted");
 
         public void Write(IReadOnlyList<UsageRecord> batch)
         {
@@ -83,7 +110,7 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
 
             using (var insert = connection.CreateCommand())
             {
-                insert.CommandText = $"INSERT INTO usage ({Columns}) SELECT {Columns} FROM usage_stage ON CONFLICT (id) DO NOTHING";
+                insert.CommandText = Insert;
                 insert.ExecuteNonQuery();
             }
 
