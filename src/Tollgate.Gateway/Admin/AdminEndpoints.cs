@@ -364,7 +364,19 @@ internal static class AdminEndpoints
             }
         }
 
-        return Json(await query.RunAsync(from, to, groupBy.Distinct(StringComparer.Ordinal).ToArray(), filters, http.HttpContext.RequestAborted));
+        if (Reports.ReportEndpoints.Format(http) is not { } format)
+        {
+            return Invalid("'format' must be json or csv.", "format");
+        }
+
+        var zoneName = http.Query["time_zone"].ToString() is { Length: > 0 } z ? z : "UTC";
+        if (Governance.Periods.FindZone(zoneName) is not { } zone)
+        {
+            return Invalid($"Unknown time zone '{zoneName}'.", "time_zone");
+        }
+
+        var groups = groupBy.Distinct(StringComparer.Ordinal).ToArray();
+        return Reports.ReportEndpoints.Respond(await query.RunAsync(from, to, groups, filters, zone, http.HttpContext.RequestAborted), groups, UsageQuery.Figures, format);
     }
 
     internal static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest http)

@@ -21,6 +21,9 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
     /// <summary>The dimensions <c>/admin/usage</c> also takes as filters (<c>?key=…</c>, <c>?team=…</c>): all but day and month.</summary>
     public static readonly FrozenSet<string> Filters = Dimensions.Where(d => d is not ("day" or "month")).ToFrozenSet();
 
+    /// <summary>The figures of every row, after its group fields, in this order.</summary>
+    public static readonly string[] Figures = ["requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "total_tokens", "cost", "cache_savings", "routing_savings"];
+
     /// <summary>The <c>settings</c> row holding the instant (Unix ms, a whole hour) before which raw records were pruned.</summary>
     public const string PrunedBeforeSetting = "ledger_pruned_before";
 
@@ -42,6 +45,78 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
         return Run(from, to, groupBy, filters);
     }
 
+    /// <summary>
+    /// As <see cref="RunAsync(DateTimeOffset, DateTimeOffset, IReadOnlyList{string}, IReadOnlyDictionary{string, string}, CancellationToken)"/>,
+    /// with <c>day</c> and <c>month</c> in <paramref name="zone"/>: the query groups by hour (the hourly roll-up) or, in a
+    /// zone whose offset is not whole hours, by quarter hour (raw records), and each bucket is then put in its local day
+    /// or month, so the figures stay exactly the ledger's.
+    /// </summary>
+    public async Task<IReadOnlyList<Dictionary<string, object?>>> RunAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy, IReadOnlyDictionary<string, string> filters, TimeZoneInfo zone, CancellationToken cancellationToken)
+    {
+        await CatchUpAsync(cancellationToken);
+        if (zone.Id == TimeZoneInfo.Utc.Id || !groupBy.Any(g => g is "day" or "month"))
+        {
+            return Run(from, to, groupBy, filters);
+        }
+
+        var unit = WholeHours(zone) ? UsageRollup.Hourly.Unit : QuarterHour;
+        var buckets = Run(from, to, [.. groupBy.Select(g => g is "day" or "month" ? Bucket : g).Distinct()], filters, unit);
+        return Localize(buckets, groupBy, zone);
+    }
+
+    private const string Bucket = "bucket";
+
+    private const long QuarterHour = 900_000;
+
+    /// <summary>Every offset the zone has ever had is whole hours (so an hour never straddles its midnight).</summary>
+    private static bool WholeHours(TimeZoneInfo zone) =>
+        zone.BaseUtcOffset.Ticks % TimeSpan.TicksPerHour == 0
+        && zone.GetAdjustmentRules().All(r => r.DaylightDelta.Ticks % TimeSpan.TicksPerHour == 0 && r.BaseUtcOffsetDelta.Ticks % TimeSpan.TicksPerHour == 0);
+
+    /// <summary>Merges time buckets into the local days or months they fall in, summing their figures.</summary>
+    private static List<Dictionary<string, object?>> Localize(List<Dictionary<string, object?>> buckets, IReadOnlyList<string> groupBy, TimeZoneInfo zone)
+    {
+        var merged = new Dictionary<string, Dictionary<string, object?>>(StringComparer.Ordinal);
+        foreach (var bucket in buckets)
+        {
+            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds((long)bucket[Bucket]!), zone);
+            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var g in groupBy)
+            {
+                row[g] = g switch
+                {
+                    "day" => local.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    "month" => local.ToString("yyyy-MM", CultureInfo.InvariantCulture),
+                    _ => bucket[g],
+                };
+            }
+
+            var key = string.Join('\u0001', groupBy.Select(g => row[g] as string ?? "\u0000"));
+            if (!merged.TryGetValue(key, out var into))
+            {
+                foreach (var figure in Figures)
+                {
+                    row[figure] = bucket[figure];
+                }
+
+                merged[key] = row;
+                continue;
+            }
+
+            foreach (var figure in Figures)
+            {
+                // Counts stay longs and money decimals (a conditional expression would make both decimals).
+                into[figure] = into[figure] switch
+                {
+                    long count => (object)(count + (long)bucket[figure]!),
+                    var money => (decimal)money! + (decimal)bucket[figure]!,
+                };
+            }
+        }
+
+        return [.. merged.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Value)];
+    }
+
     /// <summary>Waits (up to 30 s) until every record handed to the writer so far is in the database.</summary>
     public Task CatchUpAsync(CancellationToken cancellationToken) => ledger.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
 
@@ -52,12 +127,15 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
     public Dictionary<string, object?>? Totals(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<string, string> filters) =>
         Run(from, to, [], filters) is [var row] ? row : null;
 
-    private List<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy, IReadOnlyDictionary<string, string> filters)
+    /// <param name="bucketUnit">The width of the <see cref="Bucket"/> pseudo-dimension, when grouped by it: an hour (hourly roll-up) or less (raw records).</param>
+    private List<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy, IReadOnlyDictionary<string, string> filters, long bucketUnit = 0)
     {
         using var connection = db.Open();
         using var command = connection.CreateCommand();
         var useRollups = !groupBy.Contains(Session) && !filters.ContainsKey(Session);
-        var parts = Parts(from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds(), useRollups ? PrunedBefore(connection) : 0, useRollups);
+        // Buckets narrower than a roll-up's unit cannot use it: hours skip the daily roll-up, quarter hours both.
+        var firstLevel = !groupBy.Contains(Bucket) ? 0 : bucketUnit % UsageRollup.Hourly.Unit == 0 ? UsageRollup.All.Count - 1 : UsageRollup.All.Count;
+        var parts = Parts(from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds(), useRollups ? PrunedBefore(connection) : 0, useRollups, firstLevel);
         if (parts.Count == 0)
         {
             return [];
@@ -80,7 +158,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
         {
             var (rollup, start, end) = parts[i];
             var (table, time) = rollup is null ? ("usage", "ts") : (rollup.Table, rollup.Column);
-            var selected = groupBy.Select(g => Expression(g, time)).ToList();
+            var selected = groupBy.Select(g => g == Bucket ? $"({time} - ({time} % {bucketUnit}))" : Expression(g, time)).ToList();
             sql.Append(i == 0 ? "" : " UNION ALL ").Append("SELECT ");
             sql.AppendJoin("", selected.Select((e, j) => $"{e} AS g{j}, "));
             sql.AppendJoin(", ", SumNames.Select((n, j) => $"{(rollup is null ? RawSums[j] : $"SUM({UsageRollup.Figures[j].Column})")} AS {n}"));
@@ -103,7 +181,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
     /// (raw ledger; null roll-up). Before <paramref name="prunedBefore"/> there are no raw rows: there an hour counts when
     /// it starts in the range, as refusal counts do.
     /// </summary>
-    private static List<(UsageRollup? Rollup, long From, long To)> Parts(long from, long to, long prunedBefore, bool useRollups)
+    private static List<(UsageRollup? Rollup, long From, long To)> Parts(long from, long to, long prunedBefore, bool useRollups, int firstLevel)
     {
         var parts = new List<(UsageRollup?, long, long)>();
         if (!useRollups)
@@ -115,7 +193,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
         var hour = UsageRollup.Hourly.Unit;
         from = from < prunedBefore ? Ceiling(from, hour) : from;
         to = to < prunedBefore ? Ceiling(to, hour) : to;
-        Add(from, to, 0);
+        Add(from, to, firstLevel);
         return parts;
 
         void Add(long start, long end, int level)
@@ -180,7 +258,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
             var row = new Dictionary<string, object?>(StringComparer.Ordinal);
             for (var i = 0; i < n; i++)
             {
-                row[groupBy[i]] = r.IsDBNull(i) ? null : r.GetString(i);
+                row[groupBy[i]] = r.IsDBNull(i) ? null : groupBy[i] == Bucket ? Convert.ToInt64(r.GetValue(i), CultureInfo.InvariantCulture) : r.GetString(i);
             }
 
             row["requests"] = At(n);
@@ -189,6 +267,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
             row["cache_write_tokens"] = At(n + 3);
             row["output_tokens"] = At(n + 4);
             row["reasoning_tokens"] = At(n + 5);
+            row["total_tokens"] = At(n + 1) + At(n + 4); // what quota rules count: input (cached included) + output
             row["cost"] = Money.FromE10(At(n + 6));
             row["cache_savings"] = Money.FromE10(At(n + 7));
             row["routing_savings"] = Money.FromE10(At(n + 8));

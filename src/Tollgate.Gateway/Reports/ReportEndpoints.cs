@@ -97,24 +97,27 @@ internal static class ReportEndpoints
         return Respond(rows, by, UnitFigures, format);
     }
 
-    private static string? Format(HttpRequest http) =>
+    internal static string? Format(HttpRequest http) =>
         http.Query["format"].ToString() is { Length: > 0 } f ? f is "json" or "csv" ? f : null : "json";
 
     private static decimal Per(decimal amount, long count) => count == 0 ? 0m : Money.Trim(Math.Round(amount / count, 10, MidpointRounding.ToEven));
 
-    private static IResult Respond(IReadOnlyList<Dictionary<string, object?>> rows, string by, string[] figures, string format)
+    private static IResult Respond(IReadOnlyList<Dictionary<string, object?>> rows, string by, string[] figures, string format) =>
+        Respond(rows, [by], figures, format);
+
+    /// <summary>The rows as JSON, or as CSV: the group columns, then the figures, one line per row.</summary>
+    internal static IResult Respond(IReadOnlyList<Dictionary<string, object?>> rows, IReadOnlyList<string> groups, IReadOnlyList<string> figures, string format)
     {
         if (format == "json")
         {
-            return AdminEndpoints.Json(rows.Select(row => new[] { by }.Concat(figures).ToDictionary(name => name, name => row[name])));
+            return AdminEndpoints.Json(rows.Select(row => groups.Concat(figures).ToDictionary(name => name, name => row[name])));
         }
 
         var csv = new StringBuilder();
-        csv.AppendJoin(',', [by, .. figures]).Append('\n');
+        csv.AppendJoin(',', groups.Concat(figures)).Append('\n');
         foreach (var row in rows)
         {
-            csv.Append(CsvField(row[by] as string)).Append(',');
-            csv.AppendJoin(',', figures.Select(name => Convert.ToString(row[name], CultureInfo.InvariantCulture))).Append('\n');
+            csv.AppendJoin(',', groups.Select(name => CsvField(row[name] as string)).Concat(figures.Select(name => Convert.ToString(row[name], CultureInfo.InvariantCulture)))).Append('\n');
         }
 
         return Results.Text(csv.ToString(), "text/csv; charset=utf-8");
