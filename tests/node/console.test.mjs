@@ -54,7 +54,9 @@ async function signIn(page, key) {
 }
 
 async function go(page, path, title) {
-    await page.goto(`${handle.gw.baseUrl}/ui/#/${path}`);
+    const url = `${handle.gw.baseUrl}/ui/#/${path}`;
+    if (page.url() === url) await page.reload(); // the same hash would not load the page's figures again
+    else await page.goto(url);
     await page.getByRole('heading', { level: 1, name: title }).waitFor();
     await page.locator('.loading').first().waitFor({ state: 'detached' }).catch(() => {});
     await page.waitForLoadState('networkidle');
