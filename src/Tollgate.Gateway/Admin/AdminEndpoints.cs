@@ -27,9 +27,15 @@ internal static class AdminEndpoints
         admin.MapPut("/prices/{provider}/{**model}", SetPriceAsync);
 
         admin.MapPost("/keys", CreateKeyAsync);
-        admin.MapGet("/keys", (KeyService keys, TimeProvider time) => Json(keys.List().Select(k => KeyView.From(k, time.GetUtcNow()))));
-        admin.MapGet("/keys/{id}", (string id, KeyService keys, TimeProvider time) =>
-            keys.Get(id) is { } key ? Json(KeyView.From(key, time.GetUtcNow())) : NotFound($"No key with id '{id}'."));
+        admin.MapGet("/keys", (KeyService keys, Database db, TimeProvider time) =>
+        {
+            var lastUse = KeyLastUse.Read(db);
+            return Json(keys.List().Select(k => KeyView.From(k, time.GetUtcNow(), lastUsedAt: lastUse.TryGetValue(k.Id, out var at) ? at : null)));
+        });
+        admin.MapGet("/keys/{id}", (string id, KeyService keys, Database db, TimeProvider time) =>
+            keys.Get(id) is { } key
+                ? Json(KeyView.From(key, time.GetUtcNow(), lastUsedAt: KeyLastUse.Read(db).TryGetValue(id, out var at) ? at : null))
+                : NotFound($"No key with id '{id}'."));
         admin.MapPatch("/keys/{id}", PatchKeyAsync);
         admin.MapDelete("/keys/{id}", (string id, KeyService keys, TimeProvider time) =>
         {

@@ -43,10 +43,12 @@ internal sealed record KeyView(
     bool Active,
     Governance.KeyLimits? Limits,
     Governance.BudgetSpec? Budget,
-    string? Plan)
+    string? Plan,
+    DateTimeOffset? LastUsedAt)
 {
-    public static KeyView From(VirtualKey k, DateTimeOffset now, string? secret = null) =>
-        new(k.Id, secret, k.Prefix, k.Name, k.Role, k.Owner, [.. k.Models], k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.IsActive(now), k.Limits, k.Budget, k.Plan);
+    /// <param name="lastUsedAt">The key's latest usage record (<see cref="Storage.KeyLastUse"/>); only the key list and a key's GET show it.</param>
+    public static KeyView From(VirtualKey k, DateTimeOffset now, string? secret = null, DateTimeOffset? lastUsedAt = null) =>
+        new(k.Id, secret, k.Prefix, k.Name, k.Role, k.Owner, [.. k.Models], k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.IsActive(now), k.Limits, k.Budget, k.Plan, lastUsedAt);
 }
 
 /// <summary>A slice of a newest-first list: at most <see cref="Limit"/> items after skipping <see cref="Offset"/>.</summary>

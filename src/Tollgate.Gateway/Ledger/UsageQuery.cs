@@ -169,7 +169,26 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
 
         sql.Append(") parts").Append(groupBy.Count == 0 ? "" : $" GROUP BY {groups} ORDER BY {groups}");
         command.CommandText = sql.ToString();
-        return Read(command, groupBy);
+        var rows = Read(command, groupBy);
+        // One order on every engine (PostgreSQL sorts by locale and puts nulls last): ordinal, the unattributed first.
+        rows.Sort((a, b) =>
+        {
+            foreach (var g in groupBy)
+            {
+                var order = (a[g], b[g]) switch
+                {
+                    (long x, long y) => x.CompareTo(y),
+                    var (x, y) => string.CompareOrdinal(x as string, y as string),
+                };
+                if (order != 0)
+                {
+                    return order;
+                }
+            }
+
+            return 0;
+        });
+        return rows;
     }
 
     private static readonly string[] SumNames = [.. UsageRollup.Figures.Select(f => "s_" + f.Column)];

@@ -35,6 +35,7 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
         try
         {
             UsageRollup.Create(connection, TableExists, "BIGINT", "");
+            KeyLastUse.Create(connection, TableExists, "BIGINT", "GREATEST");
         }
         finally
         {
@@ -73,7 +74,8 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
         /// </summary>
         private static readonly string Insert =
             $"WITH inserted AS (INSERT INTO usage ({Columns}) SELECT {Columns} FROM usage_stage ON CONFLICT (id) DO NOTHING RETURNING *)" +
-            string.Concat(UsageRollup.All.Skip(1).Select((r, i) => $", rollup{i} AS ({r.UpsertFrom("inserted")})")) + " " +
+            string.Concat(UsageRollup.All.Skip(1).Select((r, i) => $", rollup{i} AS ({r.UpsertFrom("inserted")})")) +
+            $", last_use AS ({KeyLastUse.UpsertFrom("inserted", "GREATEST")}) " +
             UsageRollup.All[0].UpsertFrom("inserted");
 
         public void Write(IReadOnlyList<UsageRecord> batch)

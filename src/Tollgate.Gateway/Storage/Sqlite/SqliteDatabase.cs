@@ -68,6 +68,7 @@ internal sealed class SqliteDatabase : Database
 
         // WITHOUT ROWID: the table is its primary key's b-tree, so a range of buckets is read in one sweep.
         UsageRollup.Create(connection, TableExists, "INTEGER", " WITHOUT ROWID");
+        KeyLastUse.Create(connection, TableExists, "INTEGER", "MAX");
     }
 
     private static bool TableExists(DbConnection connection, string table)
@@ -90,6 +91,8 @@ internal sealed class SqliteDatabase : Database
         private readonly sqlite3_stmt _insert;
         private readonly sqlite3_stmt[] _upserts;
         private readonly RollupBatch _rollups = new();
+        private readonly sqlite3_stmt _lastUse;
+        private readonly Dictionary<string, long> _keysUsed = new(StringComparer.Ordinal);
 
         public Sink(SqliteConnection connection)
         {
@@ -101,12 +104,14 @@ internal sealed class SqliteDatabase : Database
                 Check(raw.sqlite3_prepare_v2(connection.Handle, r.UpsertValues, out var upsert));
                 return upsert;
             })];
+            Check(raw.sqlite3_prepare_v2(connection.Handle, KeyLastUse.UpsertValues("MAX"), out _lastUse));
         }
 
         public void Write(IReadOnlyList<UsageRecord> batch)
         {
             using var transaction = _connection.BeginTransaction();
             _rollups.Clear();
+            _keysUsed.Clear();
             foreach (var record in batch)
             {
                 var values = UsageValues(record);
@@ -114,12 +119,22 @@ internal sealed class SqliteDatabase : Database
                 if (raw.sqlite3_changes(_connection.Handle) == 1)
                 {
                     _rollups.Add(values);
+                    if (record.KeyId is { } keyId)
+                    {
+                        var at = record.Timestamp.ToUnixTimeMilliseconds();
+                        _keysUsed[keyId] = Math.Max(at, _keysUsed.GetValueOrDefault(keyId));
+                    }
                 }
             }
 
             foreach (var (level, values) in _rollups.Rows())
             {
                 Run(_upserts[level], values);
+            }
+
+            foreach (var (keyId, at) in _keysUsed)
+            {
+                Run(_lastUse, [keyId, at]);
             }
 
             transaction.Commit();
@@ -164,6 +179,7 @@ internal sealed class SqliteDatabase : Database
         public void Dispose()
         {
             _insert.Dispose();
+            _lastUse.Dispose();
             foreach (var upsert in _upserts)
             {
                 upsert.Dispose();
