@@ -62,11 +62,11 @@ async function go(page, path, title) {
     await page.waitForLoadState('networkidle');
 }
 
-async function chat(key, headers = {}) {
+async function chat(key, headers = {}, extra = {}) {
     const res = await fetch(`${handle.gw.baseUrl}/v1/chat/completions`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers },
-        body: JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content: 'What did we spend?' }] }),
+        body: JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content: 'What did we spend?' }], ...extra }),
     });
     const text = await res.text();
     assert.equal(res.status, 200, `proxied call: ${text}`);
@@ -108,7 +108,7 @@ test('sign-in: a wrong key is refused on the form; the admin key opens a session
     }
 });
 
-test('quota rules: created through the form, switched off and on, its consumer usage equals the API after real calls, then reset', async () => {
+test('quota rules: created through the form, switched off and on, its consumer usage equals the API after real calls, reset, edited, deleted', async () => {
     const { context, page, problems } = await openConsole();
     try {
         await signIn(page, adminKey.key);
@@ -171,6 +171,21 @@ test('quota rules: created through the form, switched off and on, its consumer u
         const reset = (await adminGet(handle.gw, `/admin/quota-rules/${rule.id}/usage`)).json.find((u) => u.consumer === `key:${app.id}`);
         assert.equal(reset.used_tokens, 0, 'reset starts the cycle again');
         assert.equal(reset.remaining_tokens, 5000);
+
+        // Edit: the form opens with the rule's values; the change is the API's at once.
+        await page.getByRole('button', { name: 'Edit Checkout daily' }).click();
+        const edit = page.getByRole('dialog', { name: 'Edit "Checkout daily"' });
+        assert.equal(await edit.getByLabel('Cycle time zone', { exact: true }).inputValue(), 'Europe/Berlin');
+        await edit.getByLabel('Token limit per cycle', { exact: true }).fill('6000');
+        await edit.getByRole('button', { name: 'Save' }).click();
+        await edit.waitFor({ state: 'hidden' });
+        assert.equal((await adminGet(handle.gw, '/admin/quota-rules')).json.find((r) => r.id === rule.id).limit_tokens, 6000);
+        await page.getByRole('cell', { name: '6,000' }).waitFor();
+
+        await page.getByRole('button', { name: 'Delete Checkout daily' }).click();
+        await page.getByRole('dialog', { name: 'Delete "Checkout daily"?' }).getByRole('button', { name: 'Delete' }).click();
+        await page.getByText('No quota rules yet.').waitFor();
+        assert.equal((await adminGet(handle.gw, '/admin/quota-rules')).json.some((r) => r.id === rule.id), false);
         assert.deepEqual(problems, []);
     } finally {
         await context.close();
@@ -271,7 +286,10 @@ test('viewer: sees every page, every write control is disabled, and the server r
 test('every page renders at 1280 and 800 px without console errors; screenshots saved; sign-out ends the session', async () => {
     // Some history for the pages: calls of another team and model.
     const other = await createKey(handle.gw, { name: 'search-app', owner: { team: 'search' } });
+    const rule = await adminRequest(handle.gw, 'POST', '/admin/quota-rules', { name: 'Payments monthly', limit_tokens: 2000, cycle: 'month', time_zone: 'UTC', consumers: [`key:${app.id}`, 'team:payments'] });
+    assert.equal(rule.status, 201, rule.text);
     for (let i = 0; i < 3; i++) await chat(other.key);
+    for (let i = 0; i < 5; i++) await chat(app.key, { 'x-mock-cached-tokens': '6' }, { max_tokens: 100 }); // a bounded reservation fits the quota
     await adminRequest(handle.gw, 'POST', '/admin/webhooks', { url: 'https://hooks.example.com/finops', events: ['budget.threshold'] });
     for (const width of [1280, 800]) {
         const { context, page, problems } = await openConsole(width);
