@@ -47,6 +47,21 @@ async function openConsole(width = 1280) {
     return { context, page, problems };
 }
 
+/**
+ * Runs `body` with a fresh console signed in with `key` (none: the sign-in form), then checks that the browser
+ * reported no error, and closes the context whatever happened.
+ */
+async function withConsole({ key, width = 1280 }, body) {
+    const { context, page, problems } = await openConsole(width);
+    try {
+        if (key) await signIn(page, key);
+        await body({ context, page, problems });
+        assert.deepEqual(problems, []);
+    } finally {
+        await context.close();
+    }
+}
+
 async function signIn(page, key) {
     await page.getByLabel('Key', { exact: true }).fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -84,8 +99,7 @@ async function until(what, check, timeoutMs = 15_000) {
 }
 
 test('sign-in: a wrong key is refused on the form; the admin key opens a session cookie that is HttpOnly and SameSite=Strict', async () => {
-    const { context, page, problems } = await openConsole();
-    try {
+    await withConsole({}, async ({ context, page, problems }) => {
         await page.getByLabel('Key', { exact: true }).fill('tg-not-a-key');
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.getByRole('alert').filter({ hasText: 'invalid_api_key' }).waitFor();
@@ -102,16 +116,11 @@ test('sign-in: a wrong key is refused on the form; the admin key opens a session
         const forged = await context.request.post(`${handle.gw.baseUrl}/admin/quota-rules`, { data: { name: 'forged', limit_tokens: 1, cycle: 'day', consumers: ['team:x'] } });
         assert.equal(forged.status(), 403);
         assert.equal((await forged.json()).error.code, 'csrf_failed');
-        assert.deepEqual(problems, []);
-    } finally {
-        await context.close();
-    }
+    });
 });
 
 test('quota rules: created through the form, switched off and on, its consumer usage equals the API after real calls, reset, edited, deleted', async () => {
-    const { context, page, problems } = await openConsole();
-    try {
-        await signIn(page, adminKey.key);
+    await withConsole({ key: adminKey.key }, async ({ context, page }) => {
         await go(page, 'quota-rules', 'Quota rules');
         await page.getByRole('button', { name: 'New quota rule' }).click();
         const dialog = page.getByRole('dialog', { name: 'New quota rule' });
@@ -186,16 +195,11 @@ test('quota rules: created through the form, switched off and on, its consumer u
         await page.getByRole('dialog', { name: 'Delete "Checkout daily"?' }).getByRole('button', { name: 'Delete' }).click();
         await page.getByText('No quota rules yet.').waitFor();
         assert.equal((await adminGet(handle.gw, '/admin/quota-rules')).json.some((r) => r.id === rule.id), false);
-        assert.deepEqual(problems, []);
-    } finally {
-        await context.close();
-    }
+    });
 });
 
 test("budgets: a budget created in the form shows the API's spent, soft and hard limits on its bar", async () => {
-    const { context, page, problems } = await openConsole();
-    try {
-        await signIn(page, adminKey.key);
+    await withConsole({ key: adminKey.key }, async ({ context, page }) => {
         await go(page, 'budgets', 'Budgets');
         await page.getByRole('button', { name: 'New budget' }).click();
         const dialog = page.getByRole('dialog', { name: 'New budget' });
@@ -221,16 +225,11 @@ test("budgets: a budget created in the form shows the API's spent, soft and hard
         assert.equal(budget.hard, 0.1);
         assert.match(await bar.locator('[data-figure="spent"]').textContent(), new RegExp(`^\\$${String(budget.spent).replace('.', '\\.')}`));
         assert.equal(await bar.locator('.mark').count(), 1 + budget.thresholds.length, 'the soft limit and every threshold are marked');
-        assert.deepEqual(problems, []);
-    } finally {
-        await context.close();
-    }
+    });
 });
 
 test('keys: a key created in the console (secret shown once) works for a proxied call; revoking it stops it', async () => {
-    const { context, page, problems } = await openConsole();
-    try {
-        await signIn(page, adminKey.key);
+    await withConsole({ key: adminKey.key }, async ({ context, page }) => {
         await go(page, 'keys', 'Keys');
         await page.getByRole('button', { name: 'New key' }).click();
         const dialog = page.getByRole('dialog', { name: 'New key' });
@@ -253,16 +252,11 @@ test('keys: a key created in the console (secret shown once) works for a proxied
         await until('the key to be revoked', async () => (await fetch(`${handle.gw.baseUrl}/v1/chat/completions`, {
             method: 'POST', headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' }, body: '{"model":"mock/echo","messages":[{"role":"user","content":"x"}]}',
         })).status === 401);
-        assert.deepEqual(problems, []);
-    } finally {
-        await context.close();
-    }
+    });
 });
 
 test('viewer: sees every page, every write control is disabled, and the server refuses a write under the session', async () => {
-    const { context, page, problems } = await openConsole();
-    try {
-        await signIn(page, viewerKey.key);
+    await withConsole({ key: viewerKey.key }, async ({ context, page }) => {
         assert.ok(await page.getByText('Viewer (read-only)').isVisible());
         for (const [path, title] of PAGES) {
             await go(page, path, title);
@@ -277,10 +271,7 @@ test('viewer: sees every page, every write control is disabled, and the server r
         });
         assert.equal(write.status(), 403, 'a viewer session cannot write even with its CSRF token');
         assert.equal((await adminGet(handle.gw, '/admin/budgets')).json.some((b) => b.subject === 'x'), false);
-        assert.deepEqual(problems, []);
-    } finally {
-        await context.close();
-    }
+    });
 });
 
 test('every page renders at 1280 and 800 px without console errors; screenshots saved; sign-out ends the session', async () => {
@@ -292,9 +283,7 @@ test('every page renders at 1280 and 800 px without console errors; screenshots 
     for (let i = 0; i < 5; i++) await chat(app.key, { 'x-mock-cached-tokens': '6' }, { max_tokens: 100 }); // a bounded reservation fits the quota
     await adminRequest(handle.gw, 'POST', '/admin/webhooks', { url: 'https://hooks.example.com/finops', events: ['budget.threshold'] });
     for (const width of [1280, 800]) {
-        const { context, page, problems } = await openConsole(width);
-        try {
-            await signIn(page, adminKey.key);
+        await withConsole({ key: adminKey.key, width }, async ({ context, page }) => {
             for (const [path, title] of PAGES) {
                 const target = path === 'consumer-usage' ? `consumer-usage?consumer=${encodeURIComponent(`key:${app.id}`)}` : path;
                 await go(page, target, title);
@@ -303,14 +292,11 @@ test('every page renders at 1280 and 800 px without console errors; screenshots 
             }
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             assert.ok(overflow <= 0, `no horizontal scrolling at ${width} px (overflow ${overflow})`);
-            assert.deepEqual(problems, []);
             if (width === 800) {
                 await page.getByRole('button', { name: 'Sign out' }).click();
                 await page.getByRole('button', { name: 'Sign in' }).waitFor();
                 assert.equal((await context.request.get(`${handle.gw.baseUrl}/ui/api/session`)).status(), 401, 'signed out');
             }
-        } finally {
-            await context.close();
-        }
+        });
     }
 });

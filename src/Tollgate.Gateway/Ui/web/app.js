@@ -2,7 +2,7 @@
 // back button works) and the time zone in which times are shown.
 import { render } from './vendor/preact.mjs';
 import { useEffect, useState } from './vendor/hooks.mjs';
-import { ErrorBox, Field, ZoneSelect, api, html, preferredZone, savePreferredZone, bindSession } from './lib.js';
+import { ErrorBox, Field, ZoneSelect, api, bindSession, html, preferredZone, savePreferredZone, useSubmit } from './lib.js';
 import { Overview } from './pages/overview.js';
 import { QuotaRules } from './pages/quota-rules.js';
 import { ConsumerUsage } from './pages/consumer-usage.js';
@@ -29,21 +29,10 @@ const currentPath = () => location.hash.replace(/^#\/?/, '').split('?')[0] || 'o
 
 function SignIn({ onSignedIn, expired }) {
     const [key, setKey] = useState('');
-    const [error, setError] = useState(null);
-    const [busy, setBusy] = useState(false);
-    const submit = async (event) => {
-        event.preventDefault();
-        setBusy(true);
-        setError(null);
-        try {
-            onSignedIn(await api.post('/ui/api/session', { key: key.trim() }));
-        } catch (e) {
-            setError(e);
-            setBusy(false);
-        }
-    };
+    const form = useSubmit(async () => onSignedIn(await api.post('/ui/api/session', { key: key.trim() })));
+    const { busy, error } = form;
     return html`<main class="signin">
-        <form onSubmit=${submit} aria-labelledby="signin-title">
+        <form onSubmit=${form.onSubmit} aria-labelledby="signin-title">
             <h1 id="signin-title"><span class="logo" aria-hidden="true"></span>Tollgate console</h1>
             ${expired && html`<p class="note" role="status">Your session ended. Sign in again.</p>`}
             <p>Sign in with an admin key, a viewer key (read-only) or the master key. The key is sent once; the console then keeps a session cookie.</p>
