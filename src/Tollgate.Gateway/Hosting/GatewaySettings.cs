@@ -86,6 +86,9 @@ internal sealed class GatewaySettings
     /// <summary>Absolute lifetime of a console session, in hours from sign-in.</summary>
     public int SessionHours { get; set; } = 8;
 
+    /// <summary>Raw usage records older than this many days are deleted (the roll-ups keep their sums); null keeps them all.</summary>
+    public int? LedgerRetentionDays { get; set; }
+
     /// <summary>Reads settings from the environment and the command line; returns the arguments left for ASP.NET Core.</summary>
     public static GatewaySettings Load(string[] args, Func<string, string?> env, out string[] remainingArgs)
     {
@@ -110,6 +113,7 @@ internal sealed class GatewaySettings
         s.UpstreamIdleTimeoutSeconds = (int?)Long(env("TOLLGATE_UPSTREAM_IDLE_TIMEOUT_SECONDS"), "TOLLGATE_UPSTREAM_IDLE_TIMEOUT_SECONDS") ?? s.UpstreamIdleTimeoutSeconds;
         s.MaxSseEventBytes = (int?)Long(env("TOLLGATE_MAX_SSE_EVENT_BYTES"), "TOLLGATE_MAX_SSE_EVENT_BYTES") ?? s.MaxSseEventBytes;
         s.SessionHours = (int?)Long(env("TOLLGATE_SESSION_HOURS"), "TOLLGATE_SESSION_HOURS") ?? s.SessionHours;
+        s.LedgerRetentionDays = (int?)Long(env("TOLLGATE_LEDGER_RETENTION_DAYS"), "TOLLGATE_LEDGER_RETENTION_DAYS") ?? s.LedgerRetentionDays;
         if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)
         {
             s.RequiredHeaders = required.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -166,6 +170,11 @@ internal sealed class GatewaySettings
         if (SessionHours is < 1 or > 720)
         {
             throw new ArgumentException("TOLLGATE_SESSION_HOURS must be between 1 and 720");
+        }
+
+        if (LedgerRetentionDays < 1)
+        {
+            throw new ArgumentException("TOLLGATE_LEDGER_RETENTION_DAYS must be at least 1");
         }
 
         // Refuse rather than silently run on the embedded stores when the operator asked for shared ones.

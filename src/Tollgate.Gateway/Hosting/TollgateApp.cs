@@ -66,6 +66,8 @@ internal static partial class TollgateApp
         services.AddHostedService(sp => sp.GetRequiredService<RefusalLog>());
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddSingleton<LedgerRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerRetention>());
         services.AddSingleton<ResponseOwners>();
         if (settings.Redis is { } redis)
         {

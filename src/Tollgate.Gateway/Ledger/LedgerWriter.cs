@@ -6,7 +6,8 @@ namespace Tollgate.Gateway.Ledger;
 
 /// <summary>
 /// The proxy hands usage records to a bounded channel and moves on; this background writer drains it in
-/// batches, one SQLite transaction per batch. On shutdown it drains the channel completely before returning.
+/// batches, one transaction per batch, which also adds the batch to the hourly and daily roll-ups the reports read
+/// (<see cref="UsageRollup"/>). On shutdown it drains the channel completely before returning.
 /// When the channel is full the proxy awaits a free slot (back-pressure) instead of dropping a record.
 /// </summary>
 internal sealed partial class LedgerWriter : BackgroundService

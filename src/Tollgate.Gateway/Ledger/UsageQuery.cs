@@ -149,9 +149,8 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
             Database.AddParameters(command, (name, value));
         }
 
-        var groups = string.Join(", ", groupBy.Select((_, i) => "g" + i));
-        var sql = new StringBuilder("SELECT ");
-        sql.AppendJoin("", groupBy.Select((_, i) => $"g{i}, "));
+        var groups = string.Join(", ", groupBy.Select((g, i) => Outer(g, "g" + i)));
+        var sql = new StringBuilder("SELECT ").Append(groups).Append(groupBy.Count == 0 ? "" : ", ");
         sql.AppendJoin(", ", SumNames.Select(n => $"COALESCE(SUM({n}), 0)"));
         sql.Append(" FROM (");
         for (var i = 0; i < parts.Count; i++)
@@ -244,13 +243,24 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
 
     private static long Ceiling(long instant, long unit) => instant % unit == 0 ? instant : instant - (instant % unit) + unit;
 
-    /// <summary>Day and month from the bucket's (or the record's) time; '' stored for a missing dimension reads as null.</summary>
-    private string Expression(string dimension, string time) => dimension switch
+    /// <summary>
+    /// A dimension in one part of the range: '' stored for a missing dimension reads as null; days and months are
+    /// grouped by the start of the UTC day, an integer, and named only in <see cref="Outer"/>, once per result row
+    /// (SQLite's strftime per bucket row took a seventh of a report's time).
+    /// </summary>
+    private static string Expression(string dimension, string time) => dimension switch
     {
-        "day" => db.DayOf(time),
-        "month" => db.MonthOf(time),
+        "day" or "month" => $"{time} - {time} % {UsageRollup.Daily.Unit}",
         "model" or "provider" => Columns[dimension],
         _ => $"NULLIF({Columns[dimension]}, '')",
+    };
+
+    /// <summary>A dimension as the whole range's query groups and returns it: days and months named from the day's start.</summary>
+    private string Outer(string dimension, string part) => dimension switch
+    {
+        "day" => db.DayOf(part),
+        "month" => db.MonthOf(part),
+        _ => part,
     };
 
     private static long PrunedBefore(DbConnection connection)
