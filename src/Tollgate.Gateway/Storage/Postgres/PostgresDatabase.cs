@@ -68,12 +68,15 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
     {
         private static readonly string Columns = string.Join(", ", UsageColumns);
 
+        /// <summary>What the roll-ups and the keys' last use read of an inserted row: its time, their dimensions (key_id among them) and the columns they sum.</summary>
+        private static readonly string Returned = string.Join(", ", ["ts", .. UsageRollup.Dimensions, .. UsageRollup.Figures.Select(f => f.Column).Where(c => c != "requests")]);
+
         /// <summary>
         /// The batch's new rows (a record already in the ledger returns nothing) go into the ledger and, summed per
         /// bucket, into every roll-up: one statement, so nothing is added to a roll-up that the ledger did not take.
         /// </summary>
         private static readonly string Insert =
-            $"WITH inserted AS (INSERT INTO usage ({Columns}) SELECT {Columns} FROM usage_stage ON CONFLICT (id) DO NOTHING RETURNING *)" +
+            $"WITH inserted AS (INSERT INTO usage ({Columns}) SELECT {Columns} FROM usage_stage ON CONFLICT (id) DO NOTHING RETURNING {Returned})" +
             string.Concat(UsageRollup.All.Skip(1).Select((r, i) => $", rollup{i} AS ({r.UpsertFrom("inserted")})")) +
             $", last_use AS ({KeyLastUse.UpsertFrom("inserted", "GREATEST")}) " +
             UsageRollup.All[0].UpsertFrom("inserted");
