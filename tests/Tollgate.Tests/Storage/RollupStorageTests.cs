@@ -23,8 +23,7 @@ public sealed class RollupStorageTests
             }
         }
 
-        Assert.Equal(Buckets(records, UsageRollup.Hourly.Unit), Rows(test, UsageRollup.Hourly));
-        Assert.Equal(Buckets(records, UsageRollup.Daily.Unit), Rows(test, UsageRollup.Daily));
+        AssertRolledUp(test, records);
     }
 
     [Fact]
@@ -44,8 +43,7 @@ public sealed class RollupStorageTests
         }
 
         Assert.Equal(40L, Convert.ToInt64(test.Execute("SELECT COUNT(*) FROM usage"), System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(Buckets(records, UsageRollup.Hourly.Unit), Rows(test, UsageRollup.Hourly));
-        Assert.Equal(Buckets(records, UsageRollup.Daily.Unit), Rows(test, UsageRollup.Daily));
+        AssertRolledUp(test, records);
     }
 
     [Fact]
@@ -69,11 +67,19 @@ public sealed class RollupStorageTests
             sink.Write(later);
         }
 
-        Assert.Equal(Buckets([.. old, .. later], UsageRollup.Hourly.Unit), Rows(test, UsageRollup.Hourly));
-        Assert.Equal(Buckets([.. old, .. later], UsageRollup.Daily.Unit), Rows(test, UsageRollup.Daily));
+        AssertRolledUp(test, [.. old, .. later]);
     }
 
     /// <summary>What a roll-up should hold, computed record by record: one line per bucket and dimensions, sorted.</summary>
+    /// <summary>Every roll-up holds exactly the sums of <paramref name="records"/> per bucket.</summary>
+    private static void AssertRolledUp(TestDatabase test, IReadOnlyList<UsageRecord> records)
+    {
+        foreach (var rollup in UsageRollup.All)
+        {
+            Assert.Equal(Buckets(records, rollup.Unit), Rows(test, rollup));
+        }
+    }
+
     private static List<string> Buckets(IEnumerable<UsageRecord> records, long unit) =>
         [.. records.DistinctBy(r => r.Id).GroupBy(r =>
             {
