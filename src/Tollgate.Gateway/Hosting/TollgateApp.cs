@@ -24,6 +24,9 @@ internal static partial class TollgateApp
 
         var builder = WebApplication.CreateSlimBuilder(rest);
         builder.WebHost.UseUrls(settings.Urls);
+        // https:// listen URLs, with the certificate from configuration (Kestrel__Certificates__Default__Path and
+        // __Password, or --Kestrel:Certificates:Default:Path=…); the slim builder leaves HTTPS out otherwise.
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
