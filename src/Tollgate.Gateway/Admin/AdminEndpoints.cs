@@ -34,7 +34,7 @@ internal static class AdminEndpoints
         });
         admin.MapGet("/keys/{id}", (string id, KeyService keys, Database db, TimeProvider time) =>
             keys.Get(id) is { } key
-                ? Json(KeyView.From(key, time.GetUtcNow(), lastUsedAt: KeyLastUse.Read(db).TryGetValue(id, out var at) ? at : null))
+                ? Json(KeyView.From(key, time.GetUtcNow(), lastUsedAt: KeyLastUse.Read(db, id).TryGetValue(id, out var at) ? at : null))
                 : NotFound($"No key with id '{id}'."));
         admin.MapPatch("/keys/{id}", PatchKeyAsync);
         admin.MapDelete("/keys/{id}", (string id, KeyService keys, TimeProvider time) =>

@@ -114,7 +114,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
             }
         }
 
-        return [.. merged.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Value)];
+        return Sorted([.. merged.Values], groupBy);
     }
 
     /// <summary>Waits (up to 30 s) until every record handed to the writer so far is in the database.</summary>
@@ -166,10 +166,17 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
             Database.AddParameters(command, ($"@a{i}", start), ($"@b{i}", end));
         }
 
-        sql.Append(") parts").Append(groupBy.Count == 0 ? "" : $" GROUP BY {groups} ORDER BY {groups}");
+        sql.Append(") parts").Append(groupBy.Count == 0 ? "" : $" GROUP BY {groups}");
         command.CommandText = sql.ToString();
-        var rows = Read(command, groupBy);
-        // One order on every engine (PostgreSQL sorts by locale and puts nulls last): ordinal, the unattributed first.
+        return Sorted(Read(command, groupBy), groupBy);
+    }
+
+    /// <summary>
+    /// Rows in one order on every engine and path (PostgreSQL would sort by locale and put nulls last): ordinal by each
+    /// group in turn, the unattributed first, time buckets by time.
+    /// </summary>
+    private static List<Dictionary<string, object?>> Sorted(List<Dictionary<string, object?>> rows, IReadOnlyList<string> groupBy)
+    {
         rows.Sort((a, b) =>
         {
             foreach (var g in groupBy)

@@ -37,11 +37,16 @@ internal static class KeyLastUse
         transaction.Commit();
     }
 
-    public static Dictionary<string, DateTimeOffset> Read(Database db)
+    /// <summary>Every key's last use, or only <paramref name="keyId"/>'s.</summary>
+    public static Dictionary<string, DateTimeOffset> Read(Database db, string? keyId = null)
     {
         using var connection = db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT key_id, at FROM {Table}";
+        command.CommandText = $"SELECT key_id, at FROM {Table}" + (keyId is null ? "" : " WHERE key_id = @id");
+        if (keyId is not null)
+        {
+            Database.AddParameters(command, ("@id", keyId));
+        }
         using var reader = command.ExecuteReader();
         var lastUse = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         while (reader.Read())

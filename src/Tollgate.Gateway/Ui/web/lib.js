@@ -134,6 +134,13 @@ function offsetMs(instant, zone) {
     return Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second) - Math.floor(instant / 1000) * 1000;
 }
 
+/** The instants from the start of date `from` to the end of date `to` (YYYY-MM-DD, inclusive) in `zone`. */
+export function dayRange(from, to, zone) {
+    const after = new Date(`${to}T00:00:00Z`);
+    after.setUTCDate(after.getUTCDate() + 1);
+    return { from: startOfDay(from, zone), to: startOfDay(after.toISOString().slice(0, 10), zone) };
+}
+
 /** YYYY-MM-DD of today (or `days` from today) in `zone`. */
 export const today = (zone, days = 0) => formatDay(Date.now() + days * 86_400_000, zone);
 

@@ -2,7 +2,7 @@
 // remaining tokens (GET /admin/quota-rules/{id}/usage); then its tokens over a chosen date range with a daily chart
 // (GET /admin/usage filtered on the consumer).
 import { useState } from '../vendor/hooks.mjs';
-import { ChartView, Empty, Field, Loaded, Page, Progress, count, formatTime, html, qs, startOfDay, today, useLoad } from '../lib.js';
+import { ChartView, Empty, Field, Loaded, Page, Progress, count, dayRange, formatTime, html, qs, today, useLoad } from '../lib.js';
 import { consumerLabel } from './quota-rules.js';
 
 const hashParams = () => new URLSearchParams(location.hash.split('?')[1] ?? '');
@@ -63,7 +63,7 @@ const filterOf = (consumer) => {
 function Range({ consumer, zone }) {
     const [from, setFrom] = useState(today(zone, -13));
     const [to, setTo] = useState(today(zone));
-    const range = { from: startOfDay(from, zone), to: startOfDay(nextDay(to), zone), ...filterOf(consumer) };
+    const range = { ...dayRange(from, to, zone), ...filterOf(consumer) };
     const valid = from && to && from <= to;
     const state = useLoad(valid ? {
         total: `/admin/usage${qs(range)}`,
@@ -93,10 +93,4 @@ function Range({ consumer, zone }) {
                 ]} yFormat=${count} />` : html`<${Empty}>No calls by this consumer in this range.</${Empty}>`}`;
         }}</${Loaded}>` : html`<p class="error" role="alert">"From" must not be after "To".</p>`}
     </section>`;
-}
-
-function nextDay(date) {
-    const d = new Date(`${date}T00:00:00Z`);
-    d.setUTCDate(d.getUTCDate() + 1);
-    return d.toISOString().slice(0, 10);
 }

@@ -1,7 +1,7 @@
 // Usage explorer: GET /admin/usage grouped by any of its dimensions over a date range, as a table and a chart, and the
 // same rows as a CSV download.
 import { useState } from '../vendor/hooks.mjs';
-import { ChartView, Field, Loaded, Page, Table, count, html, money, pivot, qs, startOfDay, today, useLoad } from '../lib.js';
+import { ChartView, Field, Loaded, Page, Table, count, dayRange, html, money, pivot, qs, today, useLoad } from '../lib.js';
 
 const dimensions = ['day', 'month', 'team', 'project', 'user', 'cost_center', 'customer', 'feature', 'environment', 'agent', 'session', 'model', 'provider', 'key'];
 
@@ -10,7 +10,7 @@ export function UsageExplorer({ zone }) {
     const [from, setFrom] = useState(today(zone, -29));
     const [to, setTo] = useState(today(zone));
     const toggle = (d) => setGroupBy(groupBy.includes(d) ? groupBy.filter((x) => x !== d) : [...groupBy, d]);
-    const params = { from: startOfDay(from, zone), to: startOfDay(shift(to, 1), zone), group_by: groupBy.join(','), time_zone: zone };
+    const params = { ...dayRange(from, to, zone), group_by: groupBy.join(','), time_zone: zone };
     const valid = from <= to;
     const state = useLoad(valid ? { rows: `/admin/usage${qs(params)}` } : {}, JSON.stringify(params));
     return html`<${Page} title="Usage explorer" intro=${`Requests, tokens and cost from the ledger, grouped as you choose. Days in ${zone}.`}
@@ -41,10 +41,4 @@ function chartOf(rows, groupBy) {
     if (time && other) return html`<${ChartView} label=${`Cost by ${time} and ${other}`} stacked=${true} yFormat=${money} ...${pivot(rows, time, other, 'cost')} />`;
     const label = (r) => groupBy.map((d) => r[d] ?? '(none)').join(' · ') || 'all';
     return html`<${ChartView} label="Cost" yFormat=${money} labels=${rows.map(label)} datasets=${[{ label: 'Cost', data: rows.map((r) => r.cost) }]} />`;
-}
-
-function shift(date, days) {
-    const d = new Date(`${date}T00:00:00Z`);
-    d.setUTCDate(d.getUTCDate() + days);
-    return d.toISOString().slice(0, 10);
 }
