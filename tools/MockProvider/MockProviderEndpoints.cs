@@ -417,7 +417,9 @@ internal static class MockProviderEndpoints
         }
 
         context.Response.StatusCode = status;
-        var message = "mock: failure requested with x-mock-status " + status.ToString(CultureInfo.InvariantCulture);
+        var message = plan.ContextTooLong
+            ? (anthropic ? "prompt is too long: 250000 tokens > 200000 maximum" : "This model's maximum context length is 8192 tokens.")
+            : "mock: failure requested with x-mock-status " + status.ToString(CultureInfo.InvariantCulture);
         await WriteJsonAsync(context, w =>
         {
             w.WriteStartObject();
@@ -434,7 +436,7 @@ internal static class MockProviderEndpoints
                 w.WriteStartObject("error");
                 w.WriteString("message", message);
                 w.WriteString("type", status >= 500 ? "server_error" : "invalid_request_error");
-                w.WriteString("code", "mock_failure");
+                w.WriteString("code", plan.ContextTooLong ? "context_length_exceeded" : "mock_failure");
                 w.WriteNull("param");
                 w.WriteEndObject();
             }

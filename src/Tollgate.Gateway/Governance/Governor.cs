@@ -33,7 +33,9 @@ internal sealed class Governor(
     /// <summary>Reserves for one call; a null lease and an error when something does not fit. Either way, the rate-limit state.</summary>
     /// <param name="calibrates">False when part of the billed input is not in the body (<c>previous_response_id</c>): such a
     /// call's actual ÷ estimated says nothing about the provider's tokenizer, so it does not teach the model's factor.</param>
-    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap, bool calibrates = true)
+    /// <param name="alsoPricedAt">Other targets the call may reach (a route's fallbacks): the cost is reserved at the dearest
+    /// of them and <paramref name="provider"/>'s model, so a fallback cannot take spend past a hard limit.</param>
+    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap, bool calibrates = true, IReadOnlyList<(Provider Provider, string UpstreamModel)>? alsoPricedAt = null)
     {
         var now = time.GetUtcNow();
         var plan = planner.For(key, attribution, model, now);
@@ -88,10 +90,10 @@ internal sealed class Governor(
             estimate = TokenEstimator.EstimateInput(requestBody.Span, out var marksCache);
             var input = calibration.Reserve(model, estimate);
             tokens = input + outputCap;
-            if (prices.Find(provider, upstreamModel) is { } price)
+            costE10 = ReservedCost(prices.Find(provider, upstreamModel), input, outputCap, marksCache);
+            foreach (var (other, otherModel) in alsoPricedAt ?? [])
             {
-                var perInput = marksCache ? Math.Max(price.InputPerMtok, price.CacheWritePerMtok) : price.InputPerMtok;
-                costE10 = Money.ToE10(Math.Round(((input * perInput) + (outputCap * price.OutputPerMtok)) / 1_000_000m, 10, MidpointRounding.ToEven));
+                costE10 = Math.Max(costE10, ReservedCost(prices.Find(other, otherModel), input, outputCap, marksCache));
             }
         }
 
@@ -128,6 +130,58 @@ internal sealed class Governor(
         }
 
         return new(new Reservation(this, plan, charges, probes, key, model, calibrates ? estimate : 0), null, RateHeaders(lines, outcome.Rates));
+    }
+
+    /// <summary>
+    /// The largest share of its limit that any hard budget or token quota applying to this call has used (0 when none
+    /// applies): what a route's <c>downgrade.at</c> is compared with.
+    /// </summary>
+    public async ValueTask<decimal> UsedShareAsync(VirtualKey key, Attribution attribution, string model)
+    {
+        var now = time.GetUtcNow();
+        var share = 0m;
+        foreach (var line in planner.For(key, attribution, model, now).Lines)
+        {
+            if (line.Source is LineSource.Budget or LineSource.Quota && line.Limit > 0)
+            {
+                share = Math.Max(share, (decimal)await counters.GetAsync(line.Key, now) / line.Limit);
+            }
+        }
+
+        return share;
+    }
+
+    /// <summary>
+    /// An attempt of a routed call that the provider billed but that did not answer (a retry or fallback followed): its
+    /// tokens and cost are added to the budgets and quotas now; the reservation stays for the attempts to come and is
+    /// settled by the one that ends the call. Request counts are the call's, not the attempt's.
+    /// </summary>
+    internal async ValueTask ChargeAttemptAsync(Reservation lease, UsageRecord record)
+    {
+        var tokens = record.InputTokens + record.OutputTokens;
+        var cost = Money.ToE10(record.Cost);
+        if (tokens == 0 && cost == 0)
+        {
+            return;
+        }
+
+        var additions = new List<(string, long, DateTimeOffset)>();
+        foreach (var line in lease.Plan.Lines)
+        {
+            if (line.Source != LineSource.Rate && line.Measure != Measure.Requests)
+            {
+                additions.Add((line.Key, Amount(line.Measure, tokens, cost), line.End));
+            }
+        }
+
+        try
+        {
+            await counters.AddAsync(additions, time.GetUtcNow());
+        }
+        catch (CounterStoreUnavailableException)
+        {
+            // The ledger has the attempt; counters are rebuilt from it when the store is back and empty.
+        }
     }
 
     /// <summary>The model policy of a key and its plan: both allowlists must allow the model; a key on a deleted plan may use none.</summary>
@@ -201,6 +255,18 @@ internal sealed class Governor(
         }
 
         alerts.Spent(lease.Key, cost, now);
+    }
+
+    /// <summary>The cost reserved for <paramref name="input"/> and <paramref name="outputCap"/> tokens at a price (0 without one).</summary>
+    private static long ReservedCost(ModelPrice? price, long input, long outputCap, bool marksCache)
+    {
+        if (price is null)
+        {
+            return 0;
+        }
+
+        var perInput = marksCache ? Math.Max(price.InputPerMtok, price.CacheWritePerMtok) : price.InputPerMtok;
+        return Money.ToE10(Math.Round(((input * perInput) + (outputCap * price.OutputPerMtok)) / 1_000_000m, 10, MidpointRounding.ToEven));
     }
 
     private static long Amount(Measure measure, long tokens, long costE10) => measure switch

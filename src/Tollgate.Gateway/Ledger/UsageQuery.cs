@@ -10,13 +10,13 @@ namespace Tollgate.Gateway.Ledger;
 /// <c>GET /admin/usage</c> and every report built on it: ledger totals between two instants, grouped by any of the
 /// contract's dimensions and optionally filtered on them. Whole UTC days come from the daily roll-up, whole hours from
 /// the hourly one, and only the minutes at the range's edges from the raw ledger, so the figures are exactly the
-/// ledger's while a report reads a few hundred rows per day instead of every call. The session is not in the roll-ups:
-/// grouping or filtering by it reads the raw ledger.
+/// ledger's while a report reads a few hundred rows per day instead of every call. The session and the route are not in
+/// the roll-ups: grouping or filtering by them reads the raw ledger.
 /// </summary>
 internal sealed class UsageQuery(Database db, LedgerWriter ledger)
 {
     /// <summary>The group_by names; days and months are UTC.</summary>
-    public static readonly FrozenSet<string> Dimensions = new[] { "team", "project", "user", "cost_center", "customer", "feature", "environment", "agent", "session", "model", "provider", "key", "day", "month" }.ToFrozenSet();
+    public static readonly FrozenSet<string> Dimensions = new[] { "team", "project", "user", "cost_center", "customer", "feature", "environment", "agent", "session", "route", "model", "provider", "key", "day", "month" }.ToFrozenSet();
 
     /// <summary>The dimensions <c>/admin/usage</c> also takes as filters (<c>?key=…</c>, <c>?team=…</c>): all but day and month.</summary>
     public static readonly FrozenSet<string> Filters = Dimensions.Where(d => d is not ("day" or "month")).ToFrozenSet();
@@ -29,10 +29,14 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
 
     private const string Session = "session";
 
+    private const string Route = "route";
+
     /// <summary>The column of each dimension but day and month: every scope's own, then the fields that are not scopes.</summary>
     private static readonly FrozenDictionary<string, string> Columns = Governance.Scope.All.Select(s => KeyValuePair.Create(s.Name, s.Column))
-        .Concat([new("feature", "feature"), new("environment", "environment"), new(Session, Session), new("model", "requested_model"), new("provider", "provider")])
+        .Concat([new("feature", "feature"), new("environment", "environment"), new(Session, Session), new(Route, Route), new("model", "requested_model"), new("provider", "provider")])
         .ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static bool RawOnly(string dimension) => dimension is Session or Route;
 
     /// <summary>Reports read their own writes: waits for the records already handed to the writer, then runs the query.</summary>
     public Task<IReadOnlyList<Dictionary<string, object?>>> RunAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy, CancellationToken cancellationToken) =>
@@ -132,7 +136,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
     {
         using var connection = db.Open();
         using var command = connection.CreateCommand();
-        var useRollups = !groupBy.Contains(Session) && !filters.ContainsKey(Session);
+        var useRollups = !groupBy.Any(RawOnly) && !filters.Keys.Any(RawOnly);
         // Buckets narrower than a roll-up's unit cannot use it: hours skip the daily roll-up, quarter hours both.
         var firstLevel = !groupBy.Contains(Bucket) ? 0 : bucketUnit % UsageRollup.Hourly.Unit == 0 ? UsageRollup.All.Count - 1 : UsageRollup.All.Count;
         var parts = Parts(from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds(), useRollups ? PrunedBefore(connection) : 0, useRollups, firstLevel);

@@ -79,8 +79,23 @@ internal sealed class UsageRecord
     /// </summary>
     public decimal CacheSavings { get; set; }
 
-    /// <summary>What model routing saved: the price of the requested model minus that of the one served. Zero until routing lands.</summary>
+    /// <summary>
+    /// What routing saved on the answering attempt: its usage at the route's first target's price minus its actual cost,
+    /// never negative; zero for calls not made through a route.
+    /// </summary>
     public decimal RoutingSavings { get; set; }
+
+    /// <summary>The id the client saw in <c>X-Tollgate-Request-Id</c>, shared by every attempt of one call (null reads as <see cref="Id"/>).</summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>1 for the first attempt of a call, 2 for the next (a retry or fallback), and so on.</summary>
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>The route the client named, when it named one.</summary>
+    public string? Route { get; init; }
+
+    /// <summary>Why this attempt went where it went: <c>rule</c>, <c>weight</c>, <c>downgrade</c> or <c>fallback</c> (null without a route).</summary>
+    public string? RoutingReason { get; init; }
 
     /// <summary>True when some token figure is a tokenizer estimate because the provider reported none.</summary>
     public bool Estimated { get; set; }

@@ -5,8 +5,8 @@ using Tollgate.Gateway.Proxy;
 namespace Tollgate.Gateway.Protocols;
 
 /// <summary>
-/// Produces the body sent upstream by splicing the client's bytes: the <c>provider/</c> prefix comes off the model,
-/// and a streaming chat request gets <c>stream_options.include_usage</c> so the provider reports usage.
+/// Produces the body sent upstream by splicing the client's bytes: the <c>provider/</c> prefix comes off the model (a
+/// route's name is replaced by its target's model), and a streaming chat request gets <c>stream_options.include_usage</c> so the provider reports usage.
 /// Every other byte passes through untouched.
 /// </summary>
 internal static class BodyRewriter
@@ -22,7 +22,7 @@ internal static class BodyRewriter
         var count = 0;
         var prefixBytes = Encoding.UTF8.GetByteCount(request.Model) - Encoding.UTF8.GetByteCount(upstreamModel);
         byte[]? modelToken = null;
-        if (request.ModelEscaped)
+        if (request.ModelEscaped || !request.Model.EndsWith(upstreamModel, StringComparison.Ordinal))
         {
             modelToken = JsonSerializer.SerializeToUtf8Bytes(upstreamModel);
             edits[count++] = new Edit(request.ModelTokenStart, request.ModelTokenLength, 0);

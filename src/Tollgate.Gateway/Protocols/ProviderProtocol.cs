@@ -34,7 +34,10 @@ internal sealed class ProviderProtocol
     public WireApi Api { get; }
 
     /// <summary>The provider-facing half that speaks the client's own API: the pass-through case, relayed byte for byte.</summary>
-    public static ProviderProtocol SameAs(ClientProtocol client) => client.Api switch
+    public static ProviderProtocol SameAs(ClientProtocol client) => For(client.Api);
+
+    /// <summary>The provider-facing half of an API.</summary>
+    public static ProviderProtocol For(WireApi api) => api switch
     {
         WireApi.ChatCompletions => ChatCompletions,
         WireApi.Embeddings => Embeddings,

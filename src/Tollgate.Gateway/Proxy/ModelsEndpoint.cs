@@ -41,6 +41,15 @@ internal static class ModelsEndpoint
             }
         }
 
+        // Routes, by the name a client sends.
+        foreach (var route in services.GetRequiredService<Routing.RouteTable>().List())
+        {
+            if (route.AllowedBy(model => governor.AllowsModel(key, model)))
+            {
+                models.Add(new { id = route.Name, @object = "model", created = route.CreatedAt.ToUnixTimeSeconds(), owned_by = "tollgate" });
+            }
+        }
+
         await context.Response.WriteAsJsonAsync(new { @object = "list", data = models }, StoreJson.Options);
     }
 }

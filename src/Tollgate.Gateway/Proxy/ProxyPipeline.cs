@@ -29,6 +29,8 @@ internal sealed partial class ProxyPipeline(
     ConfigLoader config,
     ConfigSync sync,
     UpstreamClient upstream,
+    Routing.Router router,
+    Routing.TargetCooldowns cooldowns,
     GatewaySettings settings,
     Telemetry.GatewayTelemetry telemetry,
     TimeProvider time,
@@ -62,8 +64,14 @@ internal sealed partial class ProxyPipeline(
                 return;
             }
 
-            // Route: provider/model → the provider, spoken to in the client's own API.
+            // Route: a route's name → its targets (Routes.cs); provider/model → the provider, spoken to in the client's own API.
             var slash = request.Model.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0 && router.Find(request.Model) is { } route)
+            {
+                await HandleRoutedAsync(context, client, new Admission(key, attribution, body), request, route, requestId, started);
+                return;
+            }
+
             var provider = slash > 0 ? providers.Find(request.Model.AsSpan(0, slash)) : null;
             if (provider is null || slash == request.Model.Length - 1)
             {
@@ -201,9 +209,13 @@ internal sealed partial class ProxyPipeline(
             : GatewayError.InvalidRequest($"previous_response_id '{previous}' was created by the provider '{owner.Provider}'; continue it with a model of that provider.", "previous_response_id");
     }
 
-    private UsageRecord NewRecord(string requestId, VirtualKey key, Attribution attribution, string operation, Provider provider, string model, bool stream) => new()
+    private UsageRecord NewRecord(string requestId, VirtualKey key, Attribution attribution, string operation, Provider provider, string model, bool stream, int attempt = 1, string? route = null, string? reason = null) => new()
     {
-        Id = requestId,
+        Id = attempt == 1 ? requestId : Guid.CreateVersion7().ToString(),
+        RequestId = requestId,
+        Attempt = attempt,
+        Route = route,
+        RoutingReason = reason,
         Timestamp = time.GetUtcNow(),
         KeyId = key.Id,
         Attribution = attribution,
@@ -233,29 +245,39 @@ internal sealed partial class ProxyPipeline(
     /// <summary>Forward → receive → settle → deliver: one exchange with a provider, settled exactly once.</summary>
     private async Task ExchangeAsync(HttpContext context, ClientProtocol client, UpstreamRequest call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started, Governance.Reservation lease)
     {
-        var cap = settings.UpstreamTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : record.Stream ? (TimeSpan?)null : DefaultNonStreamingCap;
-        using var deadline = new UpstreamDeadline(_idleTimeout, cap, context.RequestAborted);
-        using var response = await upstream.SendAsync(call, deadline);
-        using var received = await ReceiveAsync(context, response, meter, deadline, record, started);
+        using var received = await ForwardAsync(context, call, meter, record, started);
         await SettleAsync(context, received, meter, requestBody, call.Provider, record, started, lease);
+        RememberOwner(client, call.Provider, record);
+        await DeliverAsync(context, client, call.Provider, received, record);
+    }
+
+    /// <summary>Sends one request to a provider and takes in its answer (a stream is relayed until its usage arrives).</summary>
+    private async Task<Received> ForwardAsync(HttpContext context, UpstreamRequest call, UsageMeter meter, UsageRecord record, long started, Protocols.Translation.StreamTranslator? translator = null)
+    {
+        var cap = settings.UpstreamTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : record.Stream ? (TimeSpan?)null : DefaultNonStreamingCap;
+        var deadline = new UpstreamDeadline(_idleTimeout, cap, context.RequestAborted);
+        var response = await upstream.SendAsync(call, deadline);
+        return await ReceiveAsync(context, response, meter, deadline, record, started, translator);
+    }
+
+    /// <summary>A Responses API answer's owner is known before the client has the end of it, so a follow-up sent right after finds it.</summary>
+    private void RememberOwner(ClientProtocol client, Provider provider, UsageRecord record)
+    {
         if (client == ClientProtocol.Responses && record.Status < 400 && record.ResponseId is { } responseId)
         {
-            // Known before the client has the end of the answer, so a follow-up sent right after it finds its owner.
-            responseOwners.Remember(responseId, new ResponseOwner(call.Provider.Name, record.KeyId!, record.RequestedModel));
+            responseOwners.Remember(responseId, new ResponseOwner(provider.Name, record.KeyId!, record.RequestedModel));
         }
-
-        await DeliverAsync(context, client, call.Provider, received, record);
     }
 
     /// <summary>
     /// Takes in the provider's answer: a whole body (answers and error bodies), or a stream relayed until its usage
     /// arrives (the client sees its events as they come; the end waits for settlement). Failures become values.
     /// </summary>
-    private async Task<Received> ReceiveAsync(HttpContext context, UpstreamResponse response, UsageMeter meter, UpstreamDeadline deadline, UsageRecord record, long started)
+    private async Task<Received> ReceiveAsync(HttpContext context, UpstreamResponse response, UsageMeter meter, UpstreamDeadline deadline, UsageRecord record, long started, Protocols.Translation.StreamTranslator? translator)
     {
         if (response.Failure != UpstreamFailure.None)
         {
-            return new Received(response, response.Failure, null, null);
+            return new Received(response, deadline, response.Failure, null, null);
         }
 
         SseRelay? relay = null;
@@ -269,9 +291,9 @@ internal sealed partial class ProxyPipeline(
                 http.Headers.CacheControl = "no-cache";
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
                 await http.StartAsync(deadline.Token);
-                relay = new SseRelay(await response.Message!.Content.ReadAsStreamAsync(deadline.Token), http.BodyWriter, meter, deadline, settings.MaxSseEventBytes);
+                relay = new SseRelay(await response.Message!.Content.ReadAsStreamAsync(deadline.Token), http.BodyWriter, meter, deadline, settings.MaxSseEventBytes, translator);
                 await relay.RelayUntilUsageAsync(() => record.TimeToFirstTokenMs = Elapsed(started));
-                return new Received(response, UpstreamFailure.None, null, relay);
+                return new Received(response, deadline, UpstreamFailure.None, null, relay);
             }
 
             var body = await response.ReadBodyAsync(deadline);
@@ -281,11 +303,11 @@ internal sealed partial class ProxyPipeline(
                 meter.ReadResponse(body.Span);
             }
 
-            return new Received(response, UpstreamFailure.None, body, null);
+            return new Received(response, deadline, UpstreamFailure.None, body, null);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
-            return new Received(response, UpstreamClient.Classify(e, deadline, sent: true), null, relay);
+            return new Received(response, deadline, UpstreamClient.Classify(e, deadline, sent: true), null, relay);
         }
     }
 
@@ -293,8 +315,11 @@ internal sealed partial class ProxyPipeline(
     /// The one settle step: whatever happened becomes the record (status, error class, usage: reported, estimated, or
     /// nothing for a request that never reached the provider), the reservation is settled, the record goes to the ledger
     /// and to telemetry. It runs before the client can have the end of the answer, so a report asked right after includes the call.
+    /// An attempt of a routed call that a retry or fallback follows is not <paramref name="final"/>: what it was billed is
+    /// charged to the limits and the reservation stays for the next attempt. <paramref name="savingsBase"/> is the price of
+    /// a route's first target, which the answer's routing savings are measured against.
     /// </summary>
-    private async Task SettleAsync(HttpContext context, Received received, UsageMeter meter, PooledBuffer requestBody, Provider provider, UsageRecord record, long started, Governance.Reservation lease)
+    private async Task SettleAsync(HttpContext context, Received received, UsageMeter meter, PooledBuffer requestBody, Provider provider, UsageRecord record, long started, Governance.Reservation lease, bool final = true, ModelPrice? savingsBase = null)
     {
         var status = received.Response.Status;
         if (received.Failure != UpstreamFailure.None)
@@ -339,8 +364,21 @@ internal sealed partial class ProxyPipeline(
         record.Cost = price?.Cost(usage) ?? 0m;
         record.ChargeAt(price);
         record.Currency = price?.Currency ?? PriceCatalog.DefaultCurrency;
+        if (savingsBase is not null && record.Status < 400)
+        {
+            record.RoutingSavings = Math.Max(0m, savingsBase.Cost(usage) - record.Cost);
+        }
+
         record.LatencyMs = Elapsed(started);
-        await lease.SettleAsync(record);
+        if (final)
+        {
+            await lease.SettleAsync(record);
+        }
+        else
+        {
+            await governor.ChargeAttemptAsync(lease, record);
+        }
+
         await ledger.EnqueueAsync(record);
         telemetry.Record(record, provider, meter.FinishReason, context.Request.Headers);
     }
@@ -425,7 +463,7 @@ internal sealed partial class ProxyPipeline(
     };
 
     /// <summary>What came back from a provider, ready to be settled and delivered: a body, a paused stream, or a failure.</summary>
-    private sealed class Received(UpstreamResponse response, UpstreamFailure failure, PooledBuffer? body, SseRelay? relay) : IDisposable
+    private sealed class Received(UpstreamResponse response, UpstreamDeadline deadline, UpstreamFailure failure, PooledBuffer? body, SseRelay? relay) : IDisposable
     {
         public UpstreamResponse Response { get; } = response;
 
@@ -439,6 +477,8 @@ internal sealed partial class ProxyPipeline(
         {
             Body?.Dispose();
             Relay?.Dispose();
+            Response.Dispose();
+            deadline.Dispose();
         }
     }
 

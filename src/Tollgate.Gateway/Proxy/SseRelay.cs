@@ -13,8 +13,12 @@ namespace Tollgate.Gateway.Proxy;
 /// meter has the provider's final usage, with the events that carried it written but not yet flushed;
 /// <see cref="FinishAsync"/> then lets the client have them and the rest. Failures surface as exceptions.
 /// </para>
+/// <para>
+/// With a <paramref name="translator"/> (a routed call whose provider speaks another API than the client) the meter still
+/// reads the provider's events, and the client gets what the translator makes of them instead of the bytes.
+/// </para>
 /// </summary>
-internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter meter, UpstreamDeadline deadline, int maxEventBytes) : IDisposable
+internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter meter, UpstreamDeadline deadline, int maxEventBytes, Protocols.Translation.StreamTranslator? translator = null) : IDisposable
 {
     private const int BufferSize = 16 * 1024;
 
@@ -58,7 +62,7 @@ internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter me
         if (_end > _start)
         {
             // A last event without its blank line: meter it and pass it on as it came.
-            Forward(_buffer.AsSpan(_start, _end - _start), _end - _start, meter, client);
+            Forward(_buffer.AsSpan(_start, _end - _start), _end - _start);
             _start = _end;
             await FlushAsync();
         }
@@ -98,7 +102,7 @@ internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter me
     {
         while (NextEvent(_buffer.AsSpan(_start, _end - _start), out var length, out var separator))
         {
-            Forward(_buffer.AsSpan(_start, length + separator), length, meter, client);
+            Forward(_buffer.AsSpan(_start, length + separator), length);
             _start += length + separator;
         }
 
@@ -178,13 +182,19 @@ internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter me
         }
     }
 
-    private static void Forward(ReadOnlySpan<byte> evt, int length, UsageMeter meter, PipeWriter client)
+    private void Forward(ReadOnlySpan<byte> evt, int length)
     {
         var action = SseAction.Forward;
         var data = DataOf(evt[..length]);
         if (!data.IsEmpty)
         {
             action = meter.OnEvent(data);
+            translator?.OnEvent(data, client);
+        }
+
+        if (translator is not null)
+        {
+            return;
         }
 
         switch (action)

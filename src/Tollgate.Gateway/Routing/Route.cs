@@ -23,6 +23,9 @@ internal sealed record Route(
             .Concat(Downgrade is { } d ? [d.Model] : [])
             .Concat(Fallbacks)
             .Distinct(StringComparer.Ordinal);
+
+    /// <summary>A key (with its plan) may use a route its allowlists name, or one whose every model they allow.</summary>
+    public bool AllowedBy(Func<string, bool> allows) => allows(Name) || Models().All(allows);
 }
 
 /// <summary>A model a route sends calls to, chosen in proportion to <see cref="Weight"/> when no rule matched.</summary>

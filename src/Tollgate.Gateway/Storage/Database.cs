@@ -46,6 +46,12 @@ internal abstract class Database
         ("cached_input_price_e10", "{I}"),
         ("cache_write_price_e10", "{I}"),
         ("output_price_e10", "{I}"),
+
+        // Routes (docs/api.md "Routes"): every attempt of a call is its own record; they share request_id.
+        ("request_id", "TEXT"),
+        ("attempt", "{I} NOT NULL DEFAULT 1"),
+        ("route", "TEXT"),
+        ("routing_reason", "TEXT"),
     ];
 
     /// <summary>The schema, written once; engines differ only in the names of their 64-bit integer and floating types.</summary>
@@ -216,6 +222,7 @@ internal abstract class Database
         "output_tokens", "reasoning_tokens", "cost_e10", "currency", "latency_ms", "ttft_ms", "status", "error_class", "estimated", "response_id",
         "cache_savings_e10", "routing_savings_e10",
         "unit_prices_recorded", "input_price_e10", "cached_input_price_e10", "cache_write_price_e10", "output_price_e10",
+        "request_id", "attempt", "route", "routing_reason",
     ];
 
     /// <summary>A record's values in <see cref="UsageColumns"/> order.</summary>
@@ -229,6 +236,7 @@ internal abstract class Database
             r.OutputTokens, r.ReasoningTokens, Money.ToE10(r.Cost), r.Currency, r.LatencyMs, r.TimeToFirstTokenMs, (long)r.Status, r.ErrorClass, r.Estimated ? 1L : 0L, r.ResponseId,
             Money.ToE10(r.CacheSavings), Money.ToE10(r.RoutingSavings),
             r.UnitPricesRecorded ? 1L : 0L, PriceE10(r.InputPerMtok), PriceE10(r.CachedInputPerMtok), PriceE10(r.CacheWritePerMtok), PriceE10(r.OutputPerMtok),
+            r.RequestId ?? r.Id, (long)r.Attempt, r.Route, r.RoutingReason,
         ];
     }
 

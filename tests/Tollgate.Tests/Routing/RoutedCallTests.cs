@@ -1,0 +1,338 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Tollgate.Gateway.Routing;
+using Tollgate.Tests.Infrastructure;
+
+namespace Tollgate.Tests.Routing;
+
+/// <summary>
+/// Calls to a route against the mock provider, whose model names ask for failures (<c>fail-429</c>, <c>fail-context</c>,
+/// <c>slow-3000</c>): the attempts a call makes, their records, the response headers, cooldowns, rules, weights,
+/// downgrades and the reservation at the dearest target.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class RoutedCallTests(GatewayHost host)
+{
+    [Fact]
+    public async Task A_429_moves_the_call_to_the_fallback_and_every_attempt_is_its_own_record()
+    {
+        var failing = $"mock/fail-429-{Unique}";
+        var name = Save(targets: [failing], fallbacks: ["mock/echo"], retry: new RetryPolicy(1, 0, RetryPolicy.DefaultOn));
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name, extra: ""","max_tokens":8"""));
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("mock/echo", Header(response, "X-Tollgate-Model"));
+        Assert.Equal(name, Header(response, "X-Tollgate-Route"));
+        Assert.Equal("2", Header(response, "X-Tollgate-Attempts"));
+        var requestId = Header(response, "X-Tollgate-Request-Id");
+        var records = await host.Records(id);
+        Assert.Equal(2, records.Count);
+        var (failed, answered) = (records.Single(r => r.Long("attempt") == 1), records.Single(r => r.Long("attempt") == 2));
+        Assert.All(records, r => Assert.Equal(requestId, r.Text("request_id")));
+        Assert.All(records, r => Assert.Equal(name, r.Text("route")));
+        Assert.Equal(requestId, failed.Text("id"));
+        Assert.Equal(failing, failed.Text("requested_model"));
+        Assert.Equal(429, failed.Long("status"));
+        Assert.Equal(0m, failed.Cost);
+        Assert.Equal("weight", failed.Text("routing_reason"));
+        Assert.Equal("mock/echo", answered.Text("requested_model"));
+        Assert.Equal(200, answered.Long("status"));
+        Assert.Equal("fallback", answered.Text("routing_reason"));
+        Assert.True(answered.Cost > 0);
+        Assert.Equal(decimal.Parse(Header(response, "X-Tollgate-Cost")!, System.Globalization.CultureInfo.InvariantCulture), answered.Cost);
+    }
+
+    [Fact]
+    public async Task A_target_is_retried_after_a_backoff_before_the_next_fallback()
+    {
+        var failing = $"mock/fail-500-{Unique}";
+        var name = Save(targets: [failing], fallbacks: ["mock/echo"], retry: new RetryPolicy(2, 50, RetryPolicy.DefaultOn));
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("3", Header(response, "X-Tollgate-Attempts"));
+        var records = (await host.Records(id)).OrderBy(r => r.Long("attempt")).ToList();
+        Assert.Equal([failing, failing, "mock/echo"], records.Select(r => r.Text("requested_model")));
+        Assert.Equal([502L, 502L, 200L], records.Select(r => r.Long("status")));
+    }
+
+    [Fact]
+    public async Task When_every_attempt_fails_the_client_gets_the_first_targets_error_in_its_API()
+    {
+        var failing = $"mock/fail-429-{Unique}";
+        var name = Save(targets: [failing], fallbacks: [$"mock/fail-503-{Unique}"], retry: new RetryPolicy(1, 0, RetryPolicy.DefaultOn));
+        var (id, key) = await host.CreateKey();
+
+        using var chat = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+        using var messages = await host.Proxy("/v1/messages", key, $$"""{"model":"{{name}}","max_tokens":8,"messages":[{"role":"user","content":"Hi"}]}""");
+
+        Assert.Equal(429, (int)chat.StatusCode);
+        Assert.Equal(failing, Header(chat, "X-Tollgate-Model"));
+        Assert.Equal("2", Header(chat, "X-Tollgate-Attempts"));
+        Assert.Contains("x-mock-status 429", await chat.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(429, (int)messages.StatusCode);
+        using var error = JsonDocument.Parse(await messages.Content.ReadAsStringAsync());
+        Assert.Equal("error", error.RootElement.GetProperty("type").GetString());
+        Assert.Equal(4, (await host.Records(id)).Count);
+    }
+
+    [Fact]
+    public async Task Failures_not_listed_in_retry_on_end_the_call_at_the_first_target()
+    {
+        var name = Save(targets: [$"mock/fail-429-{Unique}"], fallbacks: ["mock/echo"], retry: new RetryPolicy(3, 0, ["500"]));
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+
+        Assert.Equal(429, (int)response.StatusCode);
+        Assert.Equal("1", Header(response, "X-Tollgate-Attempts"));
+        Assert.Single(await host.Records(id));
+    }
+
+    [Fact]
+    public async Task A_prompt_too_long_for_the_context_moves_straight_to_the_next_target()
+    {
+        var name = Save(targets: [$"mock/fail-context-{Unique}"], fallbacks: ["mock/echo"], retry: new RetryPolicy(3, 1000, RetryPolicy.DefaultOn));
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("2", Header(response, "X-Tollgate-Attempts"));
+        Assert.Equal(2, (await host.Records(id)).Count);
+    }
+
+    [Fact]
+    public async Task A_refused_connection_falls_back_and_costs_nothing()
+    {
+        (await host.Admin(HttpMethod.Post, "/admin/providers", new { name = "down", kind = "openai_compatible", base_url = "http://127.0.0.1:1/v1", api_key = "x" })).EnsureSuccessStatusCode();
+        var name = Save(targets: ["down/any"], fallbacks: ["mock/echo"], retry: new RetryPolicy(1, 0, RetryPolicy.DefaultOn));
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var records = await host.Records(id);
+        var refused = records.Single(r => r.Long("attempt") == 1);
+        Assert.Equal("upstream_connect", refused.Text("error_class"));
+        Assert.Equal(0m, refused.Cost);
+        Assert.Equal(0, refused.Long("input_tokens"));
+    }
+
+    [Fact]
+    public async Task A_stream_falls_back_before_its_first_byte_and_arrives_whole()
+    {
+        var name = Save(targets: [$"mock/fail-503-{Unique}"], fallbacks: ["mock/echo"], retry: new RetryPolicy(1, 0, RetryPolicy.DefaultOn));
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name, stream: true));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("mock/echo", Header(response, "X-Tollgate-Model"));
+        Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"usage\"", body, StringComparison.Ordinal); // the client did not ask for it
+        var records = await host.Records(id);
+        Assert.Equal(2, records.Count);
+        Assert.True(records.Single(r => r.Long("attempt") == 2).Long("output_tokens") > 0);
+    }
+
+    [Fact]
+    public async Task A_silent_target_times_out_and_the_fallback_answers()
+    {
+        await using var quick = new GatewayHost(s => s.UpstreamIdleTimeoutSeconds = 1);
+        await quick.InitializeAsync();
+        var name = SaveOn(quick, targets: [$"mock/slow-4000-{Unique}"], fallbacks: ["mock/echo"], retry: new RetryPolicy(1, 0, RetryPolicy.DefaultOn));
+        var (id, key) = await quick.CreateKey();
+
+        using var response = await quick.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var records = await quick.Records(id);
+        Assert.Equal("upstream_timeout", records.Single(r => r.Long("attempt") == 1).Text("error_class"));
+        Assert.Equal(200, records.Single(r => r.Long("attempt") == 2).Long("status"));
+    }
+
+    [Fact]
+    public async Task A_target_that_keeps_failing_cools_down_and_is_tried_again_afterwards()
+    {
+        var name = Save(targets: [$"mock/fail-502-{Unique}"], fallbacks: ["mock/small"], retry: new RetryPolicy(1, 0, RetryPolicy.DefaultOn), cooldown: new CooldownPolicy(2, 1));
+        var (id, key) = await host.CreateKey();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var failing = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+            Assert.Equal("2", Header(failing, "X-Tollgate-Attempts"));
+        }
+
+        using var skipped = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+        Assert.Equal(200, (int)skipped.StatusCode);
+        Assert.Equal("1", Header(skipped, "X-Tollgate-Attempts"));
+        Assert.Equal("mock/small", Header(skipped, "X-Tollgate-Model"));
+
+        await Task.Delay(1300);
+        using var again = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+        Assert.Equal("2", Header(again, "X-Tollgate-Attempts"));
+        Assert.Equal(7, (await host.Records(id)).Count);
+    }
+
+    [Fact]
+    public async Task Rules_pick_the_target_first_match_wins_and_weights_share_the_rest()
+    {
+        var name = Save(
+            targets: ["mock/echo", "mock/large"],
+            weights: [3, 1],
+            rules:
+            [
+                new RouteRule(new RouteCondition(HasTools: true), "mock/tools"),
+                new RouteRule(new RouteCondition(Matches: "(?i)prove"), "mock/prover"),
+                new RouteRule(new RouteCondition(Header: new Dictionary<string, string> { ["X-Tier"] = "gold" }), "mock/gold"),
+                new RouteRule(new RouteCondition(MinInputTokens: 200), "mock/long"),
+            ]);
+        var (id, key) = await host.CreateKey();
+
+        Assert.Equal("mock/tools", await Served(key, GatewayHost.Chat(name, extra: ""","tools":[{"type":"function","function":{"name":"f","parameters":{}}}]""")));
+        Assert.Equal("mock/prover", await Served(key, $$"""{"model":"{{name}}","messages":[{"role":"user","content":"Please PROVE it"}]}"""));
+        Assert.Equal("mock/gold", await Served(key, GatewayHost.Chat(name), ("X-Tier", "gold")));
+        Assert.Equal("mock/long", await Served(key, $$"""{"model":"{{name}}","messages":[{"role":"user","content":"{{string.Join(' ', Enumerable.Repeat("word", 300))}}"}]}"""));
+        var served = new List<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            served.Add(await Served(key, GatewayHost.Chat(name)));
+        }
+
+        Assert.InRange(served.Count(m => m == "mock/echo"), 120, 180);
+        Assert.Equal(200, served.Count(m => m is "mock/echo" or "mock/large"));
+        var records = await host.Records(id);
+        Assert.Equal(4, records.Count(r => r.Text("routing_reason") == "rule"));
+        Assert.Equal(200, records.Count(r => r.Text("routing_reason") == "weight"));
+    }
+
+    [Fact]
+    public async Task A_cheaper_rule_target_records_what_it_saved_against_the_first_target()
+    {
+        await Price("mock/pricey", 10m);
+        var name = Save(targets: ["mock/pricey"], rules: [new RouteRule(new RouteCondition(Feature: "faq"), "mock/echo")]);
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name, extra: ""","max_tokens":8"""), ("X-Feature", "faq"));
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var record = Assert.Single(await host.Records(id));
+        var usageAtFirstPrice = ((record.Long("input_tokens") * 10m) + (record.Long("output_tokens") * 10m)) / 1_000_000m;
+        Assert.Equal(usageAtFirstPrice - record.Cost, Money(record.Long("routing_savings_e10")));
+        var usage = await host.AdminJson(HttpMethod.Get, "/admin/usage?group_by=route");
+        Assert.Contains(usage.EnumerateArray(), row => row.TryGetProperty("route", out var r) && r.GetString() == name);
+    }
+
+    [Fact]
+    public async Task A_budget_near_its_limit_downgrades_and_a_call_the_first_target_no_longer_fits_is_downgraded_not_refused()
+    {
+        await Price("mock/big", 1000m);
+        await Price("mock/little", 1m);
+        var name = Save(targets: ["mock/big"], downgrade: new RouteDowngrade(0.8m, "mock/little"));
+        var (id, key) = await host.CreateKey(new { name = "capped", budget = new { period = "day", hard = 0.05m } });
+        var call = GatewayHost.Chat(name, extra: ""","max_tokens":8""");
+
+        Assert.Equal("mock/big", await Served(key, call));
+        Assert.Equal("mock/big", await Served(key, call));
+        var spent = (await host.Records(id)).Sum(r => r.Cost);
+        Assert.True(spent >= 0.04m, $"spent {spent}");
+
+        using var downgraded = await host.Proxy("/v1/chat/completions", key, call);
+        Assert.Equal(200, (int)downgraded.StatusCode);
+        Assert.Equal("mock/little", Header(downgraded, "X-Tollgate-Model"));
+        Assert.Equal("downgrade", (await host.Records(id)).Last(r => r.Text("requested_model") == "mock/little").Text("routing_reason"));
+
+        // At 0.99 the share does not trigger, but the big model's reservation no longer fits: the downgrade serves it.
+        var late = Save(targets: ["mock/big"], downgrade: new RouteDowngrade(0.99m, "mock/little"));
+        using var refusedThenDowngraded = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(late, extra: ""","max_tokens":8"""));
+        Assert.Equal(200, (int)refusedThenDowngraded.StatusCode);
+        Assert.Equal("mock/little", Header(refusedThenDowngraded, "X-Tollgate-Model"));
+    }
+
+    [Fact]
+    public async Task The_reservation_is_made_at_the_dearest_target_the_call_may_reach()
+    {
+        await Price("mock/dear", 1000m);
+        var name = Save(targets: ["mock/echo"], fallbacks: ["mock/dear"]);
+        var (_, key) = await host.CreateKey(new { name = "small budget", budget = new { period = "day", hard = 0.01m } });
+
+        using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name, extra: ""","max_tokens":8"""));
+
+        // 20 tokens at $1000/M is $0.02, more than the whole budget, though the first target alone would cost $0.00004.
+        await ApiErrors.AssertError(response, "/v1/chat/completions", 429, "budget_exceeded");
+    }
+
+    [Fact]
+    public async Task Allowlists_may_name_a_route_and_v1_models_lists_the_routes_a_key_may_use()
+    {
+        var name = Save(targets: ["mock/echo"], fallbacks: ["mock/small"]);
+        var (_, byName) = await host.CreateKey(new { name = "by name", models = new[] { name } });
+        var (_, byProvider) = await host.CreateKey(new { name = "by provider", models = new[] { "mock/*" } });
+        var (_, narrow) = await host.CreateKey(new { name = "narrow", models = new[] { "mock/echo" } });
+
+        using var allowed = await host.Proxy("/v1/chat/completions", byName, GatewayHost.Chat(name));
+        using var alsoAllowed = await host.Proxy("/v1/chat/completions", byProvider, GatewayHost.Chat(name));
+        using var denied = await host.Proxy("/v1/chat/completions", narrow, GatewayHost.Chat(name));
+
+        Assert.Equal(200, (int)allowed.StatusCode);
+        Assert.Equal(200, (int)alsoAllowed.StatusCode);
+        await ApiErrors.AssertError(denied, "/v1/chat/completions", 403, "model_not_allowed");
+        Assert.Contains(name, await Models(byName));
+        Assert.Contains(name, await Models(byProvider));
+        Assert.DoesNotContain(name, await Models(narrow));
+    }
+
+    private async Task<List<string>> Models(string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, host.BaseUrl + "/v1/models");
+        request.Headers.Authorization = new("Bearer", key);
+        using var response = await host.Http.SendAsync(request);
+        var list = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return [.. list.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!)];
+    }
+
+    private async Task<string> Served(string key, string body, params (string, string)[] headers)
+    {
+        using var response = await host.Proxy("/v1/chat/completions", key, body, headers);
+        Assert.Equal(200, (int)response.StatusCode);
+        return Header(response, "X-Tollgate-Model")!;
+    }
+
+    private async Task Price(string model, decimal perMtok) =>
+        (await host.Admin(HttpMethod.Put, "/admin/prices/" + model, new { input_per_mtok = perMtok, cached_input_per_mtok = perMtok, output_per_mtok = perMtok })).EnsureSuccessStatusCode();
+
+    private string Save(string[] targets, string[]? fallbacks = null, RetryPolicy? retry = null, CooldownPolicy? cooldown = null, int[]? weights = null, RouteRule[]? rules = null, RouteDowngrade? downgrade = null) =>
+        SaveOn(host, targets, fallbacks, retry, cooldown, weights, rules, downgrade);
+
+    private static string SaveOn(GatewayHost on, string[] targets, string[]? fallbacks = null, RetryPolicy? retry = null, CooldownPolicy? cooldown = null, int[]? weights = null, RouteRule[]? rules = null, RouteDowngrade? downgrade = null)
+    {
+        var name = "route-" + Guid.NewGuid().ToString("N")[..8];
+        on.Services.GetRequiredService<RouteTable>().Save(new Route(
+            name,
+            [.. targets.Select((t, i) => new RouteTarget(t, weights?[i] ?? 1))],
+            rules ?? [],
+            downgrade,
+            fallbacks ?? [],
+            retry ?? RetryPolicy.Default,
+            cooldown ?? CooldownPolicy.Default,
+            DropUnsupportedParams: false,
+            DateTimeOffset.UtcNow));
+        return name;
+    }
+
+    /// <summary>A suffix that keeps one test's failing targets (and their cooldowns) apart from another's.</summary>
+    private static string Unique => Guid.NewGuid().ToString("N")[..6];
+
+    private static decimal Money(long e10) => e10 / 10_000_000_000m;
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.First() : null;
+}
