@@ -58,7 +58,7 @@ internal sealed class AnthropicToChatStream(bool includeUsage, string clientMode
                 OnToolStart(data, in e, output);
                 break;
             case EventType.ContentBlockStart or EventType.ContentBlockDelta when e.Inner is Inner.Text or Inner.TextDelta && e.Text.Length > 2:
-                WriteChunk(output, """{"content":"""u8, data.Slice(e.Text.Start, e.Text.Length), "}"u8);
+                WriteChunk(output, """{"content":"""u8, data.Slice(e.Text.Start, e.Text.Length), default);
                 break;
             case EventType.ContentBlockDelta when e.Inner == Inner.InputJsonDelta && e.Text.Length > 2:
                 OnToolArguments(data, in e, output);
