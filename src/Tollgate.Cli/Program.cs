@@ -20,7 +20,7 @@ var json = new Option<bool>("--json") { Description = "Print the admin API's JSO
 // The gateway's escaping (JsonOutput), so --json prints what the API sent: "+00:00", not "\u002B00:00".
 var indented = new JsonSerializerOptions { WriteIndented = true, Encoder = JsonOutput.Encoder };
 var compact = new JsonSerializerOptions { Encoder = JsonOutput.Encoder };
-var root = new RootCommand("Tollgate admin CLI: keys, quota rules, budgets, usage and chargeback reports, FOCUS export.") { url, key, json };
+var root = new RootCommand("Tollgate admin CLI: keys, quota rules, budgets, routes, usage and chargeback reports, FOCUS export.") { url, key, json };
 
 Command Cmd(string name, string description, params Symbol[] symbols)
 {
@@ -245,6 +245,86 @@ Act(budgetsDelete, async (r, api, cancel) =>
     AnsiConsole.MarkupLine($"[green]deleted[/] {Markup.Escape(r.GetValue(budgetId)!)}");
 });
 root.Subcommands.Add(Cmd("budgets", "Soft and hard budgets of teams, projects, users, cost centers, customers", budgetsCreate, budgetsList, budgetsDelete));
+
+// ── routes ────────────────────────────────────────────────────────────────────────────────────────────────────────
+static string? Targets(JsonNode route) => route["targets"] is JsonArray targets
+    ? string.Join(", ", targets.OfType<JsonNode>().Select(t => $"{t["model"]}×{t["weight"]}"))
+    : null;
+(string, Func<JsonNode, string?>)[] routeColumns =
+[
+    ("name", r => S(r, "name")), ("targets (model×weight)", Targets), ("rules", r => (r["rules"] as JsonArray)?.Count.ToString(CultureInfo.InvariantCulture)),
+    ("downgrade", r => r["downgrade"] is { } d ? $"{d["model"]} at {d["at"]}" : null), ("fallbacks", r => S(r, "fallbacks")),
+];
+var routeName = new Argument<string>("name") { Description = "Route name" };
+var routeFile = new Option<string?>("--file", "-f") { Description = "JSON file with the route's fields, as POST /admin/routes takes them (- reads standard input)" };
+var routeNewName = new Option<string?>("--name") { Description = "Route name (the model name clients send)" };
+var routeTargets = new Option<string[]>("--target") { Description = "Target provider/model, optionally =weight (repeat; default weight 1)" };
+var routeFallbacks = new Option<string[]>("--fallback") { Description = "Fallback provider/model, in order (repeat)" };
+
+// The body of a create or edit: the --file's JSON, with --name, --target and --fallback laid over it.
+async Task<JsonObject> RouteBody(ParseResult r, CancellationToken cancel)
+{
+    JsonObject body = [];
+    if (r.GetValue(routeFile) is { } file)
+    {
+        try
+        {
+            body = JsonNode.Parse(file == "-" ? await Console.In.ReadToEndAsync(cancel) : await File.ReadAllTextAsync(file, cancel)) as JsonObject
+                ?? throw new JsonException("not a JSON object");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new AdminException(0, "invalid_file", $"{file}: {e.Message}");
+        }
+    }
+
+    if (r.GetValue(routeNewName) is { } name)
+    {
+        body["name"] = name;
+    }
+
+    if (r.GetValue(routeTargets) is { Length: > 0 } targets)
+    {
+        body["targets"] = new JsonArray([.. targets.Select(t =>
+        {
+            var equals = t.LastIndexOf('=');
+            return (JsonNode)(equals > 0 && int.TryParse(t.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var weight)
+                ? new JsonObject { ["model"] = t[..equals], ["weight"] = weight }
+                : new JsonObject { ["model"] = t });
+        })]);
+    }
+
+    if (r.GetValue(routeFallbacks) is { Length: > 0 } fallbacks)
+    {
+        body["fallbacks"] = new JsonArray([.. fallbacks.Select(f => (JsonNode)JsonValue.Create(f))]);
+    }
+
+    return body;
+}
+
+var routesList = Cmd("list", "List routes");
+Act(routesList, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/routes", cancel), routeColumns));
+var routesGet = Cmd("get", "Show one route", routeName);
+Act(routesGet, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/routes/" + Uri.EscapeDataString(r.GetValue(routeName)!), cancel), routeColumns));
+var routesCreate = Cmd("create", "Create a route from --file, or from --name, --target and --fallback", routeFile, routeNewName, routeTargets, routeFallbacks);
+routesCreate.Validators.Add(c =>
+{
+    if (c.GetValue(routeFile) is null && c.GetValue(routeNewName) is null)
+    {
+        c.AddError("Give --file route.json, or --name and at least one --target.");
+    }
+});
+Act(routesCreate, async (r, api, cancel) => Show(r, await api.SendAsync(HttpMethod.Post, "/admin/routes", await RouteBody(r, cancel), cancel), routeColumns));
+var routesEdit = Cmd("edit", "Change a route: only the fields --file, --target and --fallback give", routeName, routeFile, routeTargets, routeFallbacks);
+Act(routesEdit, async (r, api, cancel) =>
+    Show(r, await api.SendAsync(HttpMethod.Patch, "/admin/routes/" + Uri.EscapeDataString(r.GetValue(routeName)!), await RouteBody(r, cancel), cancel), routeColumns));
+var routesDelete = Cmd("delete", "Delete a route", routeName);
+Act(routesDelete, async (r, api, cancel) =>
+{
+    await api.SendAsync(HttpMethod.Delete, "/admin/routes/" + Uri.EscapeDataString(r.GetValue(routeName)!), null, cancel);
+    AnsiConsole.MarkupLine($"[green]deleted[/] {Markup.Escape(r.GetValue(routeName)!)}");
+});
+root.Subcommands.Add(Cmd("routes", "Routes: model names that pick targets by rule and weight, with downgrade, fallbacks and retries", routesList, routesGet, routesCreate, routesEdit, routesDelete));
 
 // ── reports ───────────────────────────────────────────────────────────────────────────────────────────────────────
 var from = new Option<string?>("--from") { Description = "Start (ISO 8601, inclusive)" };

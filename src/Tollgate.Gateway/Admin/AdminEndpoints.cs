@@ -55,6 +55,7 @@ internal static class AdminEndpoints
         admin.MapGet("/reports/overview", Reports.OverviewReport.HandleAsync);
         admin.MapGet("/export/focus", Reports.FocusExport.HandleAsync);
         admin.MapGovernance();
+        admin.MapRoutes();
 
         admin.MapPost("/webhooks", CreateWebhookAsync);
         admin.MapGet("/webhooks", (AlertService alerts) => Json(alerts.Webhooks().Select(h => new { h.Id, h.Url, h.Events, h.CreatedAt })));

@@ -2,6 +2,7 @@ using Tollgate.Gateway.Governance;
 using Tollgate.Gateway.Keys;
 using Tollgate.Gateway.Pricing;
 using Tollgate.Gateway.Providers;
+using Tollgate.Gateway.Routing;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -19,6 +20,7 @@ internal sealed partial class ConfigLoader(
     PriceCatalog prices,
     KeyService keys,
     GovernanceStore governance,
+    RouteTable routes,
     CounterRebuilder rebuilder,
     ConfigSync sync,
     TimeProvider time,
@@ -26,9 +28,9 @@ internal sealed partial class ConfigLoader(
 {
     private static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
     private readonly Lock _applyLock = new();
-    private Managed _managed = new([], [], [], [], [], [], []);
+    private Managed _managed = new([], [], [], [], [], [], [], []);
 
-    /// <summary>The ids (names for providers and plans) of objects the file manages, by admin collection.</summary>
+    /// <summary>The ids (names for providers, plans and routes) of objects the file manages, by admin collection.</summary>
     public bool IsManaged(string collection, string id) => _managed.For(collection)?.Contains(id) ?? false;
 
     /// <summary>Required attribution headers: the setting plus the file's policy.</summary>
@@ -98,7 +100,7 @@ internal sealed partial class ConfigLoader(
         {
             var now = time.GetUtcNow();
             var previous = _managed;
-            var next = new Managed([], [], [], [], [], [], []);
+            var next = new Managed([], [], [], [], [], [], [], []);
             foreach (var p in config.Providers)
             {
                 var kind = ProviderKinds.Parse(p.Kind) ?? throw new ArgumentException($"provider {p.Name}: unknown kind '{p.Kind}'");
@@ -138,6 +140,12 @@ internal sealed partial class ConfigLoader(
                 next.Limits.Add(l.Id);
             }
 
+            foreach (var r in config.Routes)
+            {
+                routes.Save(r.ToRoute(routes.Find(r.Name)?.CreatedAt ?? now));
+                next.Routes.Add(r.Name);
+            }
+
             foreach (var k in config.Keys)
             {
                 var id = k.Id ?? "key_" + k.Name;
@@ -170,6 +178,11 @@ internal sealed partial class ConfigLoader(
             foreach (var id in previous.Keys.Except(next.Keys))
             {
                 keys.Delete(id);
+            }
+
+            foreach (var name in previous.Routes.Except(next.Routes))
+            {
+                routes.Delete(name);
             }
 
             RequiredHeaders = [.. settings.RequiredHeaders.Union(config.Policies.RequiredHeaders, StringComparer.OrdinalIgnoreCase)];
@@ -227,11 +240,25 @@ internal sealed partial class ConfigLoader(
                 throw new ArgumentException($"unknown scope '{scope}'");
             }
         }
+
+        var routeNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in config.Routes)
+        {
+            if (RouteValidation.Validate(r.ToRoute(DateTimeOffset.UnixEpoch)) is { } invalid)
+            {
+                throw new ArgumentException($"route {r.Name}: {invalid.Message}");
+            }
+
+            if (!routeNames.Add(r.Name))
+            {
+                throw new ArgumentException($"route {r.Name}: listed twice");
+            }
+        }
     }
 
     private static string Required(string value, string what) => string.IsNullOrWhiteSpace(value) ? throw new ArgumentException(what + " is required") : value;
 
-    private sealed record Managed(HashSet<string> Providers, HashSet<string> Prices, HashSet<string> Plans, HashSet<string> Budgets, HashSet<string> QuotaRules, HashSet<string> Limits, HashSet<string> Keys)
+    private sealed record Managed(HashSet<string> Providers, HashSet<string> Prices, HashSet<string> Plans, HashSet<string> Budgets, HashSet<string> QuotaRules, HashSet<string> Limits, HashSet<string> Keys, HashSet<string> Routes)
     {
         public HashSet<string>? For(string collection) => collection switch
         {
@@ -242,6 +269,7 @@ internal sealed partial class ConfigLoader(
             "quota-rules" => QuotaRules,
             "limits" => Limits,
             "keys" => Keys,
+            "routes" => Routes,
             _ => null,
         };
     }

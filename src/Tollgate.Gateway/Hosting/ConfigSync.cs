@@ -7,7 +7,7 @@ using Tollgate.Gateway.Providers;
 namespace Tollgate.Gateway.Hosting;
 
 /// <summary>
-/// Keeps replicas' in-memory configuration (keys, providers, prices, quota rules, budgets, limits, plans) in step: every
+/// Keeps replicas' in-memory configuration (keys, providers, prices, quota rules, budgets, limits, plans, routes) in step: every
 /// admin change is announced on a Redis channel before its response returns (PUBLISH returns once Redis has handed the
 /// message to every subscriber's connection); a replica that hears it marks its copy stale, and its next request re-reads
 /// the database before it is served — so a revocation or an edit made through one replica applies on the others at
@@ -110,6 +110,7 @@ internal sealed partial class ConfigSync(IServiceProvider services, GatewaySetti
             services.GetRequiredService<ProviderRegistry>().Load();
             services.GetRequiredService<PriceCatalog>().Load();
             services.GetRequiredService<GovernanceStore>().Load();
+            services.GetRequiredService<Routing.RouteTable>().Load();
             LogReloaded(log);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or System.Security.Cryptography.CryptographicException or FormatException or System.Text.Json.JsonException)

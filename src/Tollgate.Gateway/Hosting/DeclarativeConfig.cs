@@ -1,5 +1,7 @@
 using Tollgate.Gateway.Governance;
 using Tollgate.Gateway.Keys;
+using Tollgate.Gateway.Routing;
+using Route = Tollgate.Gateway.Routing.Route;
 
 namespace Tollgate.Gateway.Hosting;
 
@@ -23,6 +25,8 @@ internal sealed class DeclarativeConfig
     public List<QuotaRuleEntry> QuotaRules { get; set; } = [];
 
     public List<LimitEntry> Limits { get; set; } = [];
+
+    public List<RouteEntry> Routes { get; set; } = [];
 
     public PolicyEntry Policies { get; set; } = new();
 
@@ -168,6 +172,102 @@ internal sealed class DeclarativeConfig
         public decimal? MaxCostPerMinute { get; set; }
 
         public KeyLimits ToLimits() => new(Rpm, Tpm, MaxCostPerMinute);
+    }
+
+    /// <summary>A route (docs/api.md "Routes"): the admin API's fields; left-out ones take the same defaults.</summary>
+    public sealed class RouteEntry
+    {
+        public string Name { get; set; } = "";
+
+        public List<RouteTargetEntry> Targets { get; set; } = [];
+
+        public List<RouteRuleEntry> Rules { get; set; } = [];
+
+        public RouteDowngradeEntry? Downgrade { get; set; }
+
+        public List<string> Fallbacks { get; set; } = [];
+
+        public RetryEntry Retry { get; set; } = new();
+
+        public CooldownEntry Cooldown { get; set; } = new();
+
+        public bool DropUnsupportedParams { get; set; }
+
+        public Route ToRoute(DateTimeOffset createdAt) => new(
+            Name,
+            [.. Targets.Select(t => new RouteTarget(t.Model, t.Weight))],
+            [.. Rules.Select(r => new RouteRule(r.When.ToCondition(), r.Model))],
+            Downgrade is { } d ? new RouteDowngrade(d.At, d.Model) : null,
+            [.. Fallbacks],
+            new RetryPolicy(Retry.Attempts, Retry.BackoffMs, [.. Retry.On]),
+            new CooldownPolicy(Cooldown.Failures, Cooldown.Seconds),
+            DropUnsupportedParams,
+            createdAt);
+    }
+
+    public sealed class RouteTargetEntry
+    {
+        public string Model { get; set; } = "";
+
+        public int Weight { get; set; } = 1;
+    }
+
+    public sealed class RouteRuleEntry
+    {
+        public RouteWhenEntry When { get; set; } = new();
+
+        public string Model { get; set; } = "";
+    }
+
+    public sealed class RouteWhenEntry
+    {
+        public long? MinInputTokens { get; set; }
+
+        public long? MaxInputTokens { get; set; }
+
+        public bool? HasTools { get; set; }
+
+        public bool? HasImages { get; set; }
+
+        public string? Matches { get; set; }
+
+        public string? Team { get; set; }
+
+        public string? Project { get; set; }
+
+        public string? Feature { get; set; }
+
+        public string? Plan { get; set; }
+
+        public Dictionary<string, string>? Header { get; set; }
+
+        public string? Complexity { get; set; }
+
+        public RouteCondition ToCondition() => new(MinInputTokens, MaxInputTokens, HasTools, HasImages, Matches, Team, Project, Feature, Plan, Header, Complexity);
+    }
+
+    public sealed class RouteDowngradeEntry
+    {
+        public decimal At { get; set; }
+
+        public string Model { get; set; } = "";
+    }
+
+    /// <summary><c>on</c> lists HTTP statuses and failure names alike (<c>[429, 503, timeout]</c>).</summary>
+    public sealed class RetryEntry
+    {
+        public int Attempts { get; set; } = RetryPolicy.Default.Attempts;
+
+        public int BackoffMs { get; set; } = RetryPolicy.Default.BackoffMs;
+
+        public List<string> On { get; set; } = [.. RetryPolicy.DefaultOn];
+    }
+
+    public sealed class CooldownEntry
+    {
+        public int Failures { get; set; } = CooldownPolicy.Default.Failures;
+
+        public int Seconds { get; set; } = CooldownPolicy.Default.Seconds;
     }
 
     public sealed class PolicyEntry

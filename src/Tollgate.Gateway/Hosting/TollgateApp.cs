@@ -93,6 +93,7 @@ internal static partial class TollgateApp
 
         services.AddSingleton<Governance.InputCalibration>();
         services.AddSingleton<Governance.GovernanceStore>();
+        services.AddSingleton<Routing.RouteTable>();
         services.AddSingleton<Governance.LinePlanner>();
         services.AddSingleton<Governance.GovernanceAlerts>();
         services.AddSingleton<Governance.Governor>();
@@ -172,6 +173,7 @@ internal static partial class TollgateApp
 
         prices.Load();
         services.GetRequiredService<Governance.GovernanceStore>().Load();
+        services.GetRequiredService<Routing.RouteTable>().Load();
         services.GetRequiredService<ConfigLoader>().Load();
         try
         {

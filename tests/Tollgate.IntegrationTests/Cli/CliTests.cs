@@ -81,6 +81,42 @@ public sealed class CliTests(GatewayHost host)
     }
 
     [Fact]
+    public async Task The_CLI_creates_lists_shows_edits_and_deletes_routes()
+    {
+        var name = "r" + Guid.NewGuid().ToString("N")[..6];
+        var fromFile = name + "-file";
+        var file = Path.Combine(Path.GetTempPath(), fromFile + ".json");
+        await File.WriteAllTextAsync(file, $$$"""{"name":"{{{fromFile}}}","targets":[{"model":"mock/echo"}],"retry":{"on":[429,"timeout"]}}""");
+        try
+        {
+            var created = Json(await Ok("routes", "create", "--name", name, "--target", "mock/small=3", "--target", "mock/echo", "--fallback", "mock/large", "--json"));
+            Assert.Equal([("mock/small", 3), ("mock/echo", 1)], created.GetProperty("targets").EnumerateArray().Select(t => (t.GetProperty("model").GetString(), t.GetProperty("weight").GetInt32())));
+            Assert.Equal("mock/large", created.GetProperty("fallbacks")[0].GetString());
+            var fromJson = Json(await Ok("routes", "create", "--file", file, "--json"));
+            Assert.Equal([(JsonValueKind.Number, "429"), (JsonValueKind.String, "timeout")], fromJson.GetProperty("retry").GetProperty("on").EnumerateArray().Select(e => (e.ValueKind, e.ToString())));
+
+            Assert.Contains(name, await Ok("routes", "list"), StringComparison.Ordinal); // the table
+            Assert.Contains(Json(await Ok("routes", "list", "--json")).EnumerateArray(), r => r.GetProperty("name").GetString() == fromFile);
+            Assert.Equal(name, Json(await Ok("routes", "get", name, "--json")).GetProperty("name").GetString());
+            Assert.Equal("mock/small", Json(await Ok("routes", "edit", name, "--fallback", "mock/small", "--json")).GetProperty("fallbacks")[0].GetString());
+            await Ok("routes", "delete", name);
+            await Ok("routes", "delete", fromFile);
+            Assert.DoesNotContain(name, await Ok("routes", "list", "--json"), StringComparison.Ordinal);
+
+            var (missing, _, missingError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "routes", "get", name);
+            var (invalid, _, invalidError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "routes", "create", "--name", name, "--target", "echo");
+            var (neither, _, neitherError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "routes", "create");
+            Assert.Equal((1, true), (missing, missingError.Contains("not_found", StringComparison.Ordinal)));
+            Assert.Equal((1, true), (invalid, invalidError.Contains("targets[0].model", StringComparison.Ordinal)));
+            Assert.Equal((1, true), (neither, neitherError.Contains("--file", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task The_CLI_reports_API_errors_and_an_unreachable_gateway_with_distinct_exit_codes()
     {
         var (missing, _, missingError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "quota-rules", "reset", "qr_missing");

@@ -95,6 +95,98 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public async Task A_route_in_the_file_is_managed_and_goes_away_when_dropped_from_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("tollgate-config").FullName;
+        var file = Path.Combine(dir, "tollgate.yaml");
+        const string Routes = """
+            routes:
+              - name: smart
+                targets:
+                  - model: openai/gpt-4o-mini
+                    weight: 3
+                  - model: anthropic/claude-haiku-4-5
+                rules:
+                  - when: {min_input_tokens: 20000, has_images: true, header: {x-tier: gold}, complexity: high}
+                    model: openai/gpt-4.1
+                downgrade: {at: 0.8, model: openai/gpt-4o-mini}
+                fallbacks: [anthropic/claude-haiku-4-5]
+                retry: {attempts: 3, on: [429, 503, timeout]}
+                drop_unsupported_params: true
+              - name: cheap
+                targets: [{model: mock/small}]
+            """;
+        await File.WriteAllTextAsync(file, Routes);
+        await using var host = new GatewayHost(s => s.ConfigFile = file);
+        await host.InitializeAsync();
+
+        var routes = await host.AdminJson(HttpMethod.Get, "/admin/routes");
+        Assert.Equal(["cheap", "smart"], routes.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.All(routes.EnumerateArray(), r => Assert.True(r.GetProperty("managed").GetBoolean()));
+        var smart = await host.AdminJson(HttpMethod.Get, "/admin/routes/smart");
+        Assert.True(smart.GetProperty("managed").GetBoolean());
+        Assert.Equal([3, 1], smart.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("weight").GetInt32()));
+        Assert.Equal("gold", smart.GetProperty("rules")[0].GetProperty("when").GetProperty("header").GetProperty("x-tier").GetString());
+        Assert.Equal(20000, smart.GetProperty("rules")[0].GetProperty("when").GetProperty("min_input_tokens").GetInt32());
+        Assert.Equal(0.8m, smart.GetProperty("downgrade").GetProperty("at").GetDecimal());
+        Assert.Equal("""{"attempts":3,"backoff_ms":200,"on":[429,503,"timeout"]}""", smart.GetProperty("retry").GetRawText());
+        Assert.Equal("""{"failures":3,"seconds":30}""", smart.GetProperty("cooldown").GetRawText());
+        Assert.True(smart.GetProperty("drop_unsupported_params").GetBoolean());
+        var cheap = await host.AdminJson(HttpMethod.Get, "/admin/routes/cheap");
+        Assert.Equal("""{"attempts":2,"backoff_ms":200,"on":[429,500,502,503,504,"timeout","connect","context_length"]}""", cheap.GetProperty("retry").GetRawText());
+
+        using (var edit = await host.Admin(HttpMethod.Patch, "/admin/routes/smart", new { fallbacks = Array.Empty<string>() }))
+        {
+            await ApiErrors.AssertError(edit, "/admin/routes/smart", 409, "managed_by_config");
+        }
+
+        using (var delete = await host.Admin(HttpMethod.Delete, "/admin/routes/cheap"))
+        {
+            await ApiErrors.AssertError(delete, "/admin/routes/cheap", 409, "managed_by_config");
+        }
+
+        // An admin-made route stays when the file changes; the file's dropped route goes.
+        await host.AdminJson(HttpMethod.Post, "/admin/routes", new { name = "mine", targets = new[] { new { model = "mock/echo" } } });
+        await File.WriteAllTextAsync(file, Routes[..Routes.IndexOf("  - name: cheap", StringComparison.Ordinal)]);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        int status;
+        do
+        {
+            await Task.Delay(100);
+            using var response = await host.Admin(HttpMethod.Get, "/admin/routes/cheap");
+            status = (int)response.StatusCode;
+        }
+        while (status != 404 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(404, status);
+        Assert.Equal(["mine", "smart"], (await host.AdminJson(HttpMethod.Get, "/admin/routes")).EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.False((await host.AdminJson(HttpMethod.Get, "/admin/routes/mine")).TryGetProperty("managed", out _));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("routes:\n  - name: a/b\n    targets: [{model: mock/echo}]\n", "route a/b: 'name' may not contain '/'")]
+    [InlineData("routes:\n  - name: r\n    targets: [{model: echo}]\n", "route r: 'targets[0].model'")]
+    [InlineData("routes:\n  - name: r\n    targets: [{model: mock/echo}]\n    retry: {on: [429, 700]}\n", "route r: 'retry.on[1]'")]
+    [InlineData("routes:\n  - name: r\n    targets: [{model: mock/echo}]\n  - name: r\n    targets: [{model: mock/echo}]\n", "route r: listed twice")]
+    public void A_file_with_an_invalid_route_stops_the_start(string yaml, string message)
+    {
+        var file = Path.Combine(Path.GetTempPath(), "tollgate-bad-" + Guid.NewGuid().ToString("N") + ".yaml");
+        File.WriteAllText(file, yaml);
+
+        var error = Assert.ThrowsAny<Exception>(() => TollgateApp.BuildAsync([], s =>
+        {
+            s.ConfigFile = file;
+            s.Urls = "http://127.0.0.1:0";
+            s.DataDir = Path.Combine(Path.GetTempPath(), "tollgate-bad-" + Guid.NewGuid().ToString("N"));
+            (s.Postgres, s.Redis) = (null, null);
+        }).GetAwaiter().GetResult());
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        File.Delete(file);
+    }
+
+    [Fact]
     public void A_config_that_names_an_unset_secret_stops_the_start()
     {
         var file = Path.Combine(Path.GetTempPath(), "tollgate-bad-" + Guid.NewGuid().ToString("N") + ".yaml");
@@ -116,5 +208,7 @@ public sealed class ConfigTests
     {
         Assert.ThrowsAny<Exception>(() => ConfigLoader.Parse("plans:\n  - name: x\n    daily_budgett: 5\n"));
         Assert.Equal(5m, ConfigLoader.Parse("plans:\n  - name: x\n    daily_budget: 5\n").Plans[0].DailyBudget);
+        Assert.ThrowsAny<Exception>(() => ConfigLoader.Parse("routes:\n  - name: x\n    fallback: [mock/echo]\n"));
+        Assert.Equal(["429", "timeout"], ConfigLoader.Parse("routes:\n  - name: x\n    retry: {on: [429, timeout]}\n").Routes[0].Retry.On);
     }
 }
