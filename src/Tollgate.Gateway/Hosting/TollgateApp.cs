@@ -111,7 +111,6 @@ internal static partial class TollgateApp
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertService>());
         services.AddHttpClient(Alerts.AlertService.HttpClientName).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
         services.AddSingleton<UpstreamClient>();
-        services.AddSingleton<Routing.RouteTable>();
         services.AddSingleton<Routing.TargetCooldowns>();
         services.AddSingleton<Routing.Router>();
         services.AddSingleton<ProxyPipeline>();

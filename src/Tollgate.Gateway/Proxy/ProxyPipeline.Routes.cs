@@ -4,6 +4,7 @@ using Tollgate.Gateway.Metering;
 using Tollgate.Gateway.Pricing;
 using Tollgate.Gateway.Providers;
 using Tollgate.Gateway.Protocols;
+using Tollgate.Gateway.Protocols.Translation;
 using Tollgate.Gateway.Ledger;
 using Tollgate.Gateway.Routing;
 using Route = Tollgate.Gateway.Routing.Route;
@@ -125,14 +126,14 @@ internal sealed partial class ProxyPipeline
                     context.Response.Headers[ModelHeader] = target.Model;
                     context.Response.Headers[AttemptsHeader] = attempt.ToString(CultureInfo.InvariantCulture);
                     var call = new UpstreamRequest(HttpMethod.Post, target.Provider.Endpoint(target.Api), forward.Body!.Memory, target.Provider, context.Request.Headers);
-                    var received = await ForwardAsync(context, call, meter, record, started);
+                    var received = await ForwardAsync(context, call, meter, record, started, request.Stream ? forward.Translation?.CreateStream(request.IncludeUsage, request.Model) : null);
                     var failure = RetryableFailure(context, received, route.Retry);
                     var more = (@try < route.Retry.Attempts || t < chain.Count - 1) && !context.RequestAborted.IsCancellationRequested;
                     if (failure is null || !more)
                     {
                         await SettleAsync(context, received, meter, body, target.Provider, record, started, lease, final: true, savingsBase);
                         await NoteHealthAsync(target.Model, failure, route);
-                        using (var last = new Attempted(target, received, meter, record))
+                        using (var last = new Attempted(target, received, meter, record, forward.Translation))
                         {
                             var shown = failure is not null && firstFailure is { } earlier ? earlier : last;
                             if (!context.Response.HasStarted)
@@ -141,7 +142,7 @@ internal sealed partial class ProxyPipeline
                             }
 
                             RememberOwner(client, target.Provider, record);
-                            await DeliverAsync(context, client, shown.Target.Provider, shown.Received, shown.Record);
+                            await DeliverAsync(context, client, shown.Target.Provider, shown.Received, shown.Record, shown.Translation);
                         }
 
                         return;
@@ -151,7 +152,7 @@ internal sealed partial class ProxyPipeline
                     await NoteHealthAsync(target.Model, failure, route);
                     if (firstFailure is null)
                     {
-                        firstFailure = new Attempted(target, received, meter, record);
+                        firstFailure = new Attempted(target, received, meter, record, forward.Translation);
                     }
                     else
                     {
@@ -182,7 +183,7 @@ internal sealed partial class ProxyPipeline
             {
                 context.Response.Headers[ModelHeader] = only.Target.Model;
                 await ReleaseAsync(lease, only.Record);
-                await DeliverAsync(context, client, only.Target.Provider, only.Received, only.Record);
+                await DeliverAsync(context, client, only.Target.Provider, only.Received, only.Record, only.Translation);
             }
         }
         finally
@@ -286,27 +287,33 @@ internal sealed partial class ProxyPipeline
         governor.ReserveAsync(key, attribution, chain[0].Provider, chain[0].Model, chain[0].UpstreamModel, body.Memory, outputCap, calibrates: true,
             alsoPricedAt: [.. chain.Skip(1).Select(a => (a.Provider, a.UpstreamModel))]);
 
-    /// <summary>The body one target is sent: the client's bytes with the model replaced, or a translation to the target's API.</summary>
-    private static RouteRequest BuildRequest(ClientProtocol client, RouteAttempt target, ParsedRequest request, PooledBuffer body, Route route)
+    /// <summary>
+    /// The body one target is sent: the client's bytes with the model replaced (byte splicing, as for a direct call), or,
+    /// when the target speaks the other API, the request translated (Anthropic's required <c>max_tokens</c> defaults to
+    /// the gateway's output cap; parameters the other API lacks are refused by name unless the route drops them).
+    /// </summary>
+    private RouteRequest BuildRequest(ClientProtocol client, RouteAttempt target, ParsedRequest request, PooledBuffer body, Route route)
     {
-        if (target.Api == client.Api)
+        if (Translation.Between(client.Api, target.Api) is not { } translation)
         {
-            var api = ProviderProtocol.SameAs(client);
-            var injected = api.InjectsStreamUsage(request);
-            return new RouteRequest(BodyRewriter.Rewrite(body.Span, request, target.UpstreamModel, injected), injected, null);
+            var injected = ProviderProtocol.SameAs(client).InjectsStreamUsage(request);
+            return new RouteRequest(BodyRewriter.Rewrite(body.Span, request, target.UpstreamModel, injected), injected, null, null);
         }
 
-        return new RouteRequest(null, false, GatewayError.InvalidRequest($"The route '{route.Name}' target '{target.Model}' speaks another API."));
+        var options = new TranslationOptions(target.UpstreamModel, (int)Math.Min(settings.DefaultOutputCap, int.MaxValue), route.DropUnsupportedParams, target.Provider.Kind);
+        return translation.TranslateRequest(body.Span, options, out var translated) is { } error
+            ? new RouteRequest(null, false, error.ToGatewayError(), null)
+            : new RouteRequest(translated, false, null, translation);
     }
 
-    /// <summary>The body of one attempt's request, or why it cannot be made.</summary>
-    private readonly record struct RouteRequest(PooledBuffer? Body, bool UsageInjected, GatewayError? Error) : IDisposable
+    /// <summary>The body of one attempt's request and the translation it went through (null: the client's own API), or why it cannot be made.</summary>
+    private readonly record struct RouteRequest(PooledBuffer? Body, bool UsageInjected, GatewayError? Error, Translation? Translation) : IDisposable
     {
         public void Dispose() => Body?.Dispose();
     }
 
     /// <summary>An attempt kept for the end of the call: the first target's failure is what the client gets if nothing answers.</summary>
-    private sealed record Attempted(RouteAttempt Target, Received Received, UsageMeter Meter, UsageRecord Record) : IDisposable
+    private sealed record Attempted(RouteAttempt Target, Received Received, UsageMeter Meter, UsageRecord Record, Translation? Translation) : IDisposable
     {
         public void Dispose()
         {

@@ -386,9 +386,10 @@ internal sealed partial class ProxyPipeline(
     /// <summary>
     /// Gives the client what is left: the answer, the provider's 4xx as it came (the client's SDK understands it), a
     /// 502 for its 5xx, an error in the client's API (as an error event when a stream is under way), or the stream's end.
-    /// The call is settled already; a client leaving now changes nothing.
+    /// The call is settled already; a client leaving now changes nothing. With a <paramref name="translation"/>, the
+    /// provider's answer or error body is translated to the client's API first.
     /// </summary>
-    private static async Task DeliverAsync(HttpContext context, ClientProtocol client, Provider provider, Received received, UsageRecord record)
+    private static async Task DeliverAsync(HttpContext context, ClientProtocol client, Provider provider, Received received, UsageRecord record, Protocols.Translation.Translation? translation = null)
     {
         var http = context.Response;
         var status = received.Response.Status;
@@ -435,8 +436,16 @@ internal sealed partial class ProxyPipeline(
                 http.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
             }
 
-            http.ContentLength = received.Body!.Length;
-            await http.Body.WriteAsync(received.Body.Memory, context.RequestAborted);
+            var body = translation is null ? received.Body!.Memory
+                : status < 400 ? translation.TranslateResponse(received.Body!.Span, record.RequestedModel)
+                : translation.TranslateErrorBody(status, received.Body!.Span);
+            if (translation is not null)
+            {
+                http.ContentType = "application/json";
+            }
+
+            http.ContentLength = body.Length;
+            await http.Body.WriteAsync(body, context.RequestAborted);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
