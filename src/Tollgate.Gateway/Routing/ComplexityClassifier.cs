@@ -20,11 +20,14 @@ internal enum Complexity
 /// </summary>
 internal static class ComplexityClassifier
 {
-    /// <summary>Scores at or above this are <see cref="Complexity.High"/>.</summary>
-    public const double Threshold = 0.5;
+    /// <summary>
+    /// Scores at or above this are <see cref="Complexity.High"/>. Below 0.5 on purpose: a hard prompt sent to a small
+    /// model costs answer quality, an easy one sent to a big model only money, so recall of hard prompts comes first.
+    /// </summary>
+    public const double Threshold = 0.4;
 
     /// <summary>The logit with no feature present: a prompt with no cue at all is Low.</summary>
-    public const double Bias = -0.7;
+    public const double Bias = -1.1;
 
     /// <summary>Characters read from each end of a long prompt; prompts up to <see cref="WholeUpTo"/> are read whole.</summary>
     public const int Window = 400;
@@ -48,7 +51,7 @@ internal static class ComplexityClassifier
     public const double RequirementWeight = 0.25;
 
     /// <summary>Weight of <c>length</c>: log2(1 + characters / 200), capped at 3, so length alone never decides.</summary>
-    public const double LengthWeight = 0.2;
+    public const double LengthWeight = 0.15;
 
     private const int MathSymbolCap = 4;
     private const int QuestionCap = 3;
@@ -74,9 +77,18 @@ internal static class ComplexityClassifier
 
     private static readonly SearchValues<char> MathSymbols = SearchValues.Create("∑∫∮√≤≥≠≈≡∞∀∃∈∉⊂⊆∪∩∂∇∏⇒⇔→^");
 
-    private static readonly Term[][] Lexicons = [.. ComplexityLexicon.All.Select(c => Compile(c.Terms))];
+    /// <summary>Every cue term of every group (the bug terms as the last group), each with its group.</summary>
+    private static readonly Term[] Terms = Compile([.. ComplexityLexicon.All.Select(c => c.Terms), BugTerms]);
 
-    private static readonly Term[] Bugs = Compile(BugTerms);
+    /// <summary>All term texts in one multi-string searcher: one vectorized pass over the text finds every candidate.</summary>
+    private static readonly SearchValues<string> AnyTerm = SearchValues.Create(
+        [.. Terms.Select(t => t.Text).Distinct(StringComparer.Ordinal)], StringComparison.Ordinal);
+
+    /// <summary>The terms by their first character, to tell which terms start at a candidate position.</summary>
+    private static readonly Dictionary<char, Term[]> TermsByFirst =
+        Terms.GroupBy(t => t.Text[0]).ToDictionary(g => g.Key, g => g.ToArray());
+
+    private static readonly int BugGroup = ComplexityLexicon.All.Length;
 
     private static readonly string[] LatexCommands = ["\\frac", "\\sum", "\\int", "\\sqrt", "\\lim", "\\prod", "\\forall", "\\exists", "\\mathbb"];
 
@@ -121,15 +133,17 @@ internal static class ComplexityClassifier
             }
 
             ReadOnlySpan<char> text = region;
-            var cues = Lexicons.Length;
+            Span<int> hits = stackalloc int[BugGroup + 1];
+            CountTerms(text, hits);
+            var cues = BugGroup;
             for (var i = 0; i < cues; i++)
             {
-                features[i] = Math.Min(CountTerms(text, Lexicons[i]), ComplexityLexicon.All[i].Cap);
+                features[i] = Math.Min(hits[i], ComplexityLexicon.All[i].Cap);
             }
 
             var code = HasCode(prompt, text);
             features[cues] = code ? 1 : 0;
-            features[cues + 1] = code && CountTerms(text, Bugs) > 0 ? 1 : 0;
+            features[cues + 1] = code && hits[BugGroup] > 0 ? 1 : 0;
             features[cues + 2] = Math.Min(CountMathSymbols(text), MathSymbolCap);
             features[cues + 3] = Math.Clamp(text.Count('?') + text.Count('？') - 1, 0, QuestionCap);
             features[cues + 4] = Math.Clamp(CountListLines(text) - 1, 0, RequirementCap);
@@ -144,44 +158,47 @@ internal static class ComplexityClassifier
         }
     }
 
-    /// <summary>How many different terms of a lexicon occur in the text.</summary>
-    private static int CountTerms(ReadOnlySpan<char> text, Term[] terms)
+    /// <summary>
+    /// Counts, per group, the different terms that occur in the text at a word boundary: candidates come from one
+    /// multi-string search; each term is counted once however often it occurs.
+    /// </summary>
+    private static void CountTerms(ReadOnlySpan<char> text, Span<int> hits)
     {
-        var count = 0;
-        foreach (var term in terms)
-        {
-            if (Contains(text, term))
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
-    private static bool Contains(ReadOnlySpan<char> text, Term term)
-    {
+        Span<bool> seen = Terms.Length <= 2048 ? stackalloc bool[Terms.Length] : new bool[Terms.Length];
         var from = 0;
         while (from < text.Length)
         {
-            var at = text[from..].IndexOf(term.Text, StringComparison.Ordinal);
+            var at = text[from..].IndexOfAny(AnyTerm);
             if (at < 0)
             {
-                return false;
+                break;
             }
 
             at += from;
-            var end = at + term.Text.Length;
-            if ((!term.WordStart || at == 0 || !char.IsLetterOrDigit(text[at - 1]))
-                && (!term.WordEnd || end == text.Length || !char.IsLetterOrDigit(text[end])))
+            foreach (var term in TermsByFirst[text[at]])
             {
-                return true;
+                if (!seen[term.Index] && Matches(text, at, term))
+                {
+                    seen[term.Index] = true;
+                    hits[term.Group]++;
+                }
             }
 
             from = at + 1;
         }
+    }
 
-        return false;
+    private static bool Matches(ReadOnlySpan<char> text, int at, Term term)
+    {
+        if (!text[at..].StartsWith(term.Text, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var end = at + term.Text.Length;
+        return (!term.WordStart || at == 0 || !char.IsLetterOrDigit(text[at - 1]))
+            && (!term.WordEnd || end == text.Length || !char.IsLetterOrDigit(text[end]))
+            && (!term.LineStart || text[..at].TrimEnd(' ') is var before && (before.Length == 0 || before[^1] == '\n'));
     }
 
     /// <summary>A code fence, or several statement characters, anywhere in the prompt (a cheap vectorized count).</summary>
@@ -247,16 +264,23 @@ internal static class ComplexityClassifier
         return count;
     }
 
-    private static Term[] Compile(string[] terms) =>
-    [
-        .. terms.Distinct(StringComparer.Ordinal).Select(t =>
+    private static Term[] Compile(string[][] groups)
+    {
+        var terms = new List<Term>();
+        for (var group = 0; group < groups.Length; group++)
         {
-            var wordEnd = t.EndsWith('$');
-            var text = wordEnd ? t[..^1] : t;
-            return new Term(text, WordStart: text[0] < '\u2E80', WordEnd: wordEnd);
-        }),
-    ];
+            foreach (var raw in groups[group].Distinct(StringComparer.Ordinal))
+            {
+                var lineStart = raw.StartsWith('^');
+                var wordEnd = raw.EndsWith('$');
+                var text = raw[(lineStart ? 1 : 0)..(wordEnd ? ^1 : ^0)];
+                terms.Add(new Term(text, group, terms.Count, WordStart: text[0] < '\u2E80', WordEnd: wordEnd, LineStart: lineStart));
+            }
+        }
 
-    /// <summary>A compiled cue term: its text, and whether it must start and end a word.</summary>
-    private readonly record struct Term(string Text, bool WordStart, bool WordEnd);
+        return [.. terms];
+    }
+
+    /// <summary>A compiled cue term: its text, group, index, and whether it must start and end a word or start a line.</summary>
+    private readonly record struct Term(string Text, int Group, int Index, bool WordStart, bool WordEnd, bool LineStart);
 }
