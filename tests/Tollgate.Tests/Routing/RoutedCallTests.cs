@@ -336,3 +336,84 @@ public sealed class RoutedCallTests(GatewayHost host)
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.First() : null;
 }
+
+/// <summary>Routes whose target speaks the other API: the call is translated there and back, streaming included.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class TranslatedRouteTests(GatewayHost host)
+{
+    [Fact]
+    public async Task A_chat_client_served_by_an_anthropic_provider_gets_chat_answers_and_streams()
+    {
+        var name = await Route("anthropic-kind", "anthropic");
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/chat/completions", key, $$"""{"model":"{{name}}","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":8}""");
+        var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        using var stream = await host.Proxy("/v1/chat/completions", key, $$"""{"model":"{{name}}","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}],"max_tokens":8}""");
+        var events = (await stream.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("chat.completion", answer.GetProperty("object").GetString());
+        Assert.Equal("assistant", answer.GetProperty("choices")[0].GetProperty("message").GetProperty("role").GetString());
+        Assert.False(string.IsNullOrEmpty(answer.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()));
+        Assert.Equal("stop", answer.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        var records = await host.Records(id);
+        Assert.Equal(answer.GetProperty("usage").GetProperty("prompt_tokens").GetInt64(), records[0].Long("input_tokens"));
+        Assert.Equal("data: [DONE]", events[^1]);
+        var usage = JsonDocument.Parse(events[^2]["data: ".Length..]).RootElement;
+        Assert.Equal(0, usage.GetProperty("choices").GetArrayLength());
+        Assert.Equal(records[1].Long("output_tokens"), usage.GetProperty("usage").GetProperty("completion_tokens").GetInt64());
+        Assert.All(events[..^1], e => Assert.Equal("chat.completion.chunk", JsonDocument.Parse(e["data: ".Length..]).RootElement.GetProperty("object").GetString()));
+        Assert.Equal(2, records.Count);
+    }
+
+    [Fact]
+    public async Task A_messages_client_served_by_an_openai_provider_gets_messages_answers_and_streams()
+    {
+        var name = await Route("openai-kind", "openai");
+        var (id, key) = await host.CreateKey();
+
+        using var response = await host.Proxy("/v1/messages", key, $$"""{"model":"{{name}}","max_tokens":8,"system":"Be brief.","messages":[{"role":"user","content":"Hi"}]}""");
+        var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        using var stream = await host.Proxy("/v1/messages", key, $$"""{"model":"{{name}}","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"Hi"}]}""");
+        var body = await stream.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("message", answer.GetProperty("type").GetString());
+        Assert.Equal("text", answer.GetProperty("content")[0].GetProperty("type").GetString());
+        Assert.Equal("end_turn", answer.GetProperty("stop_reason").GetString());
+        Assert.StartsWith("event: message_start", body, StringComparison.Ordinal);
+        Assert.Contains("event: content_block_delta", body, StringComparison.Ordinal);
+        Assert.EndsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", body, StringComparison.Ordinal);
+        var records = await host.Records(id);
+        Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.True(r.Long("output_tokens") > 0));
+    }
+
+    [Fact]
+    public async Task Parameters_the_other_API_lacks_get_400_naming_them_unless_the_route_drops_them()
+    {
+        var strict = await Route("anthropic-kind", "anthropic");
+        var lenient = await Route("anthropic-kind", "anthropic", drop: true);
+        var (_, key) = await host.CreateKey();
+        var body = """{"model":"NAME","n":2,"logprobs":true,"messages":[{"role":"user","content":"Hi"}]}""";
+
+        using var refused = await host.Proxy("/v1/chat/completions", key, body.Replace("NAME", strict, StringComparison.Ordinal));
+        using var dropped = await host.Proxy("/v1/chat/completions", key, body.Replace("NAME", lenient, StringComparison.Ordinal));
+
+        await ApiErrors.AssertError(refused, "/v1/chat/completions", 400, "invalid_request");
+        var message = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("'n'", message, StringComparison.Ordinal);
+        Assert.Contains("'logprobs'", message, StringComparison.Ordinal);
+        Assert.Equal(200, (int)dropped.StatusCode);
+    }
+
+    private async Task<string> Route(string provider, string kind, bool drop = false)
+    {
+        (await host.Admin(HttpMethod.Post, "/admin/providers", new { name = provider, kind, base_url = host.Mock.BaseUrl + "/v1", api_key = "k" })).EnsureSuccessStatusCode();
+        (await host.Admin(HttpMethod.Put, $"/admin/prices/{provider}/*", new { input_per_mtok = 1m, cached_input_per_mtok = 0.1m, output_per_mtok = 2m })).EnsureSuccessStatusCode();
+        var name = "translated-" + Guid.NewGuid().ToString("N")[..8];
+        (await host.Admin(HttpMethod.Post, "/admin/routes", new { name, targets = new[] { new { model = provider + "/echo" } }, drop_unsupported_params = drop })).EnsureSuccessStatusCode();
+        return name;
+    }
+}
