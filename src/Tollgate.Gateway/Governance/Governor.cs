@@ -204,7 +204,8 @@ internal sealed class Governor(
 
     private async ValueTask SettleCountersAsync(Reservation lease, UsageRecord record)
     {
-        if (!record.Estimated && record.ErrorClass is null)
+        // Only an answer from the model reserved for teaches its factor (a route's fallback has a tokenizer of its own).
+        if (!record.Estimated && record.ErrorClass is null && record.RequestedModel == lease.Model)
         {
             calibration.Observe(lease.Model, lease.EstimatedInput, record.InputTokens);
         }

@@ -118,7 +118,16 @@ internal sealed class GatewayTelemetry(GatewaySettings settings)
         span.SetTag("server.port", port);
         span.SetTag("http.response.status_code", record.Status);
         span.SetTag("tollgate.provider", record.Provider);
-        span.SetTag("tollgate.request_id", record.Id);
+        span.SetTag("tollgate.request_id", record.RequestId ?? record.Id);
+        if (record.Route is { } route)
+        {
+            // One span per attempt of a routed call, linked by the request id.
+            span.SetTag("tollgate.route", route);
+            span.SetTag("tollgate.attempt", record.Attempt);
+            span.SetTag("tollgate.routing_reason", record.RoutingReason);
+            span.SetTag("tollgate.routing_savings", (double)record.RoutingSavings);
+        }
+
         span.SetTag("tollgate.team", record.Attribution.Team);
         span.SetTag("tollgate.project", record.Attribution.Project);
         span.SetTag("tollgate.cost_center", record.Attribution.CostCenter);

@@ -3,7 +3,7 @@
 import { useState } from '../vendor/hooks.mjs';
 import { ChartView, Field, Loaded, Page, Table, count, dayRange, html, money, pivot, qs, today, useLoad } from '../lib.js';
 
-const dimensions = ['day', 'month', 'team', 'project', 'user', 'cost_center', 'customer', 'feature', 'environment', 'agent', 'session', 'model', 'provider', 'key'];
+const dimensions = ['day', 'month', 'team', 'project', 'user', 'cost_center', 'customer', 'feature', 'environment', 'agent', 'session', 'route', 'model', 'provider', 'key'];
 
 export function UsageExplorer({ zone }) {
     const [groupBy, setGroupBy] = useState(['day', 'model']);
