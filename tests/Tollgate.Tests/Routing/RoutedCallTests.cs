@@ -1,6 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Tollgate.Gateway.Hosting;
 using Tollgate.Gateway.Routing;
 using Tollgate.Tests.Infrastructure;
 
@@ -180,6 +183,50 @@ public sealed class RoutedCallTests(GatewayHost host)
         using var again = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
         Assert.Equal("2", Header(again, "X-Tollgate-Attempts"));
         Assert.Equal(7, (await host.Records(id)).Count);
+    }
+
+    [PostgresFact]
+    public async Task A_cooldown_opened_on_one_replica_is_skipped_on_another()
+    {
+        var settings = host.Services.GetRequiredService<GatewaySettings>();
+        var replica = await TollgateApp.BuildAsync([], s => (s.Urls, s.DataDir, s.MasterKey, s.Postgres, s.Redis, s.RedisPrefix) =
+            ("http://127.0.0.1:0", host.DataDir, GatewayHost.MasterKey, settings.Postgres, settings.Redis, settings.RedisPrefix));
+        await using (replica)
+        {
+            await replica.StartAsync();
+            var url = replica.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+            var failing = $"mock/fail-503-{Unique}";
+            var name = "replicated-" + Unique;
+            await host.AdminJson(HttpMethod.Post, "/admin/routes", new { name, targets = new[] { new { model = failing } }, fallbacks = new[] { "mock/echo" }, retry = new { attempts = 1 }, cooldown = new { failures = 2, seconds = 60 } });
+            var (_, key) = await host.CreateKey();
+
+            async Task<string?> AttemptsOn(string baseUrl)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, baseUrl + "/v1/chat/completions") { Content = new StringContent(GatewayHost.Chat(name)) };
+                request.Headers.Authorization = new("Bearer", key);
+                using var response = await host.Http.SendAsync(request);
+                Assert.Equal(200, (int)response.StatusCode);
+                return Header(response, "X-Tollgate-Attempts");
+            }
+
+            // The replica's first call makes its cooldown table, which subscribes to announcements (not awaited: give it time).
+            using (var warm = new HttpRequestMessage(HttpMethod.Post, url + "/v1/chat/completions") { Content = new StringContent(GatewayHost.Chat()) })
+            {
+                warm.Headers.Authorization = new("Bearer", key);
+                (await host.Http.SendAsync(warm)).EnsureSuccessStatusCode();
+            }
+
+            await Task.Delay(1000);
+
+            // Both failures on this replica open the cooldown; the other replica hears of it and skips the target on its
+            // very first call (on its own it would need two failures of its own).
+            Assert.Equal("2", await AttemptsOn(host.BaseUrl));
+            Assert.Equal("2", await AttemptsOn(host.BaseUrl));
+            await Task.Delay(300);
+            var onReplica = await AttemptsOn(url);
+            Assert.Equal("1", onReplica);
+            await replica.StopAsync();
+        }
     }
 
     [Fact]
