@@ -144,7 +144,15 @@ internal sealed class Governor(
         {
             if (line.Source is LineSource.Budget or LineSource.Quota && line.Limit > 0)
             {
-                share = Math.Max(share, (decimal)await counters.GetAsync(line.Key, now) / line.Limit);
+                try
+                {
+                    share = Math.Max(share, (decimal)await counters.GetAsync(line.Key, now) / line.Limit);
+                }
+                catch (CounterStoreUnavailableException)
+                {
+                    // Unknown: no downgrade by share; the reservation that follows fails open or closed as configured.
+                    return 0;
+                }
             }
         }
 

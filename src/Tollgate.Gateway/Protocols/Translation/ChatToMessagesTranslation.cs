@@ -15,35 +15,10 @@ internal sealed class ChatToMessagesTranslation : Translation
 
     public override WireApi Provider => WireApi.Messages;
 
-    public override TranslationError? TranslateRequest(ReadOnlySpan<byte> clientBody, in TranslationOptions options, out PooledBuffer? body)
-    {
-        body = null;
-        using var document = Wire.PooledDocument.Parse(clientBody);
-        if (document is null || document.Root.ValueKind != JsonValueKind.Object)
-        {
-            return new TranslationError("The request body must be a JSON object.", null);
-        }
+    protected override string Malformed => "The request does not follow the Chat Completions API: a message or part misses a field or has one of the wrong type.";
 
-        var buffer = new PooledBuffer(clientBody.Length + 256);
-        TranslationError? error;
-        try
-        {
-            error = ChatRequestWriter.Write(document.Root, options, buffer);
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            error = new TranslationError("The request does not follow the Chat Completions API: a message or part misses a field or has one of the wrong type.", "messages");
-        }
-
-        if (error is not null)
-        {
-            buffer.Dispose();
-            return error;
-        }
-
-        body = buffer;
-        return null;
-    }
+    protected override TranslationError? WriteRequest(JsonElement request, in TranslationOptions options, PooledBuffer output) =>
+        ChatRequestWriter.Write(request, options, output);
 
     public override byte[] TranslateResponse(ReadOnlySpan<byte> providerBody, string clientModel)
     {
@@ -187,6 +162,12 @@ internal sealed class ChatToMessagesTranslation : Translation
             }
         }
 
+        WriteChatAssistant(w, text, blocks, hasToolUse);
+    }
+
+    /// <summary>A Chat assistant message's <c>content</c> (null without text) and, with <c>tool_use</c> blocks, its <c>tool_calls</c>.</summary>
+    internal static void WriteChatAssistant(Utf8JsonWriter w, string? text, JsonElement blocks, bool hasToolUse)
+    {
         if (text is null)
         {
             w.WriteNull("content");

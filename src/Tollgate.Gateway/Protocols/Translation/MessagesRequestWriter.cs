@@ -279,48 +279,7 @@ internal sealed class MessagesRequestWriter
 
         _w.WriteStartObject();
         _w.WriteString("role", "assistant");
-        if (text is null)
-        {
-            _w.WriteNull("content");
-        }
-        else
-        {
-            _w.WriteString("content", text);
-        }
-
-        if (hasToolUse)
-        {
-            _w.WriteStartArray("tool_calls");
-            foreach (var block in blocks.EnumerateArray())
-            {
-                if (!ChatToMessagesTranslation.TypeIs(block, "tool_use"))
-                {
-                    continue;
-                }
-
-                _w.WriteStartObject();
-                if (block.TryGetProperty("id", out var id))
-                {
-                    _w.WritePropertyName("id");
-                    id.WriteTo(_w);
-                }
-
-                _w.WriteString("type", "function");
-                _w.WriteStartObject("function");
-                if (block.TryGetProperty("name", out var name))
-                {
-                    _w.WritePropertyName("name");
-                    name.WriteTo(_w);
-                }
-
-                _w.WriteString("arguments", block.TryGetProperty("input", out var input) ? ChatToMessagesTranslation.Compact(input) : "{}");
-                _w.WriteEndObject();
-                _w.WriteEndObject();
-            }
-
-            _w.WriteEndArray();
-        }
-
+        ChatToMessagesTranslation.WriteChatAssistant(_w, text, blocks, hasToolUse);
         _w.WriteEndObject();
     }
 

@@ -15,35 +15,10 @@ internal sealed class MessagesToChatTranslation : Translation
 
     public override WireApi Provider => WireApi.ChatCompletions;
 
-    public override TranslationError? TranslateRequest(ReadOnlySpan<byte> clientBody, in TranslationOptions options, out PooledBuffer? body)
-    {
-        body = null;
-        using var document = Wire.PooledDocument.Parse(clientBody);
-        if (document is null || document.Root.ValueKind != JsonValueKind.Object)
-        {
-            return new TranslationError("The request body must be a JSON object.", null);
-        }
+    protected override string Malformed => "The request does not follow the Messages API: a content block misses a field or has one of the wrong type.";
 
-        var buffer = new PooledBuffer(clientBody.Length + 256);
-        TranslationError? error;
-        try
-        {
-            error = MessagesRequestWriter.Write(document.Root, options, buffer);
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            error = new TranslationError("The request does not follow the Messages API: a content block misses a field or has one of the wrong type.", "messages");
-        }
-
-        if (error is not null)
-        {
-            buffer.Dispose();
-            return error;
-        }
-
-        body = buffer;
-        return null;
-    }
+    protected override TranslationError? WriteRequest(JsonElement request, in TranslationOptions options, PooledBuffer output) =>
+        MessagesRequestWriter.Write(request, options, output);
 
     public override byte[] TranslateResponse(ReadOnlySpan<byte> providerBody, string clientModel)
     {

@@ -40,13 +40,47 @@ internal abstract class Translation
     /// <paramref name="body"/> null. A streaming request to a Chat provider always asks for
     /// <c>stream_options.include_usage</c>.
     /// </summary>
-    public abstract TranslationError? TranslateRequest(ReadOnlySpan<byte> clientBody, in TranslationOptions options, out PooledBuffer? body);
+    public TranslationError? TranslateRequest(ReadOnlySpan<byte> clientBody, in TranslationOptions options, out PooledBuffer? body)
+    {
+        body = null;
+        using var document = Wire.PooledDocument.Parse(clientBody);
+        if (document is null || document.Root.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            return new TranslationError("The request body must be a JSON object.", null);
+        }
+
+        var buffer = new PooledBuffer(clientBody.Length + 256);
+        TranslationError? error;
+        try
+        {
+            error = WriteRequest(document.Root, options, buffer);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            error = new TranslationError(Malformed, "messages");
+        }
+
+        if (error is not null)
+        {
+            buffer.Dispose();
+            return error;
+        }
+
+        body = buffer;
+        return null;
+    }
 
     /// <summary>
     /// A 2xx non-streaming provider body to the client's body. The model field carries the model the provider says
     /// served the call, <paramref name="clientModel"/> only when the provider names none.
     /// </summary>
     public abstract byte[] TranslateResponse(ReadOnlySpan<byte> providerBody, string clientModel);
+
+    /// <summary>The 400 message for a request whose parts miss fields or have the wrong types.</summary>
+    protected abstract string Malformed { get; }
+
+    /// <summary>Writes the provider request for a parsed client request; null, or why it cannot be translated.</summary>
+    protected abstract TranslationError? WriteRequest(System.Text.Json.JsonElement request, in TranslationOptions options, PooledBuffer output);
 
     /// <summary>A provider error body to the same error in the client's error shape, keeping its message.</summary>
     public abstract byte[] TranslateErrorBody(int status, ReadOnlySpan<byte> providerBody);
