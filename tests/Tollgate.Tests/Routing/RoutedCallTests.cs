@@ -262,6 +262,18 @@ public sealed class RoutedCallTests(GatewayHost host)
     }
 
     [Fact]
+    public async Task A_complexity_rule_sends_hard_prompts_to_the_big_model_whatever_their_length()
+    {
+        var name = Save(targets: ["mock/small"], rules: [new RouteRule(new RouteCondition(Complexity: "high"), "mock/big")]);
+        var (_, key) = await host.CreateKey();
+        var page = string.Join(' ', Enumerable.Repeat("The quarterly report describes our sales in the northern region, which grew steadly.", 40));
+
+        Assert.Equal("mock/big", await Served(key, $$"""{"model":"{{name}}","messages":[{"role":"user","content":"Prove that there are infinitely many primes of the form 4k+3."}]}"""));
+        Assert.Equal("mock/small", await Served(key, $$"""{"model":"{{name}}","messages":[{"role":"user","content":"{{page}}\n\nFix the typos in the text above."}]}"""));
+        Assert.Equal("mock/small", await Served(key, $$"""{"model":"{{name}}","messages":[{"role":"user","content":"What is the capital of France?"}]}"""));
+    }
+
+    [Fact]
     public async Task A_cheaper_rule_target_records_what_it_saved_against_the_first_target()
     {
         await Price("mock/pricey", 10m);
