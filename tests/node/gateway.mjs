@@ -64,10 +64,10 @@ export function freePort() {
 
 /**
  * Starts the built gateway with `--demo` on a free port and a fresh data directory, and waits until GET /healthz
- * answers 200. Returns `{ baseUrl, masterKey, dataDir, stop(), printLog(reason) }`. If start-up fails, the process
+ * answers 200; `env` adds environment variables (settings such as TOLLGATE_UPSTREAM_IDLE_TIMEOUT_SECONDS). Returns `{ baseUrl, masterKey, dataDir, stop(), printLog(reason) }`. If start-up fails, the process
  * is stopped, its output printed, and the promise rejects.
  */
-export async function startGateway({ port, masterKey = MASTER_KEY } = {}) {
+export async function startGateway({ port, masterKey = MASTER_KEY, env = {} } = {}) {
     if (!existsSync(GATEWAY_DLL)) {
         throw new Error(`gateway DLL not found at ${GATEWAY_DLL}; build it in Release or set TOLLGATE_GATEWAY_DLL`);
     }
@@ -76,7 +76,7 @@ export async function startGateway({ port, masterKey = MASTER_KEY } = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-node-'));
     const baseUrl = `http://127.0.0.1:${port ?? await freePort()}`;
     const child = spawn('dotnet', [GATEWAY_DLL, '--demo', '--urls', baseUrl, '--data-dir', dataDir], {
-        env: { ...process.env, TOLLGATE_MASTER_KEY: masterKey },
+        env: { ...process.env, ...env, TOLLGATE_MASTER_KEY: masterKey },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
     const capture = (chunk) => log.push(chunk.toString());
@@ -175,15 +175,15 @@ async function waitUntilHealthy(baseUrl, exited) {
 
 /**
  * Registers the node:test hooks of a test file that needs a gateway: `before` starts it and runs `setup(gw)`
- * (create keys there), `after` stops it and, if any test failed, prints its output. Returns a handle whose `gw`
+ * (create keys there), with `options` as for startGateway; `after` stops it and, if any test failed, prints its output. Returns a handle whose `gw`
  * property is set once the gateway is up.
  */
-export function useGateway(setup = async () => {}) {
+export function useGateway(setup = async () => {}, options = {}) {
     const handle = { gw: undefined };
     let anyTestFailed = false;
 
     before(async () => {
-        const gw = await startGateway(); // stops the process and prints its output itself if start-up fails
+        const gw = await startGateway(options); // stops the process and prints its output itself if start-up fails
         try {
             await setup(gw);
         } catch (err) {

@@ -11,7 +11,7 @@ namespace Tollgate.MockProvider;
 
 /// <summary>
 /// A deterministic LLM provider speaking OpenAI Chat Completions and Embeddings and Anthropic Messages,
-/// streaming and not. Usage and latency come from <see cref="MockOptions"/> and the request's <c>x-mock-*</c> headers.
+/// streaming and not, tool calls included (<see cref="MockTools"/>). Usage and latency come from <see cref="MockOptions"/> and the request's <c>x-mock-*</c> headers.
 /// </summary>
 internal static class MockProviderEndpoints
 {
@@ -52,7 +52,9 @@ internal static class MockProviderEndpoints
 
         var id = "chatcmpl-mock" + log.Count.ToString(CultureInfo.InvariantCulture);
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var finish = plan.Truncated ? "length" : "stop";
+        var turn = MockTools.ForChat(root);
+        var callId = MockTools.CallId("call_mock", log.Count);
+        var finish = turn.IsCall ? "tool_calls" : plan.Truncated ? "length" : "stop";
         if (!stream)
         {
             await WriteJsonAsync(context, w =>
@@ -63,7 +65,25 @@ internal static class MockProviderEndpoints
                 w.WriteNumber("index", 0);
                 w.WriteStartObject("message");
                 w.WriteString("role", "assistant");
-                w.WriteString("content", plan.Text());
+                if (turn.IsCall)
+                {
+                    w.WriteNull("content");
+                    w.WriteStartArray("tool_calls");
+                    w.WriteStartObject();
+                    w.WriteString("id", callId);
+                    w.WriteString("type", "function");
+                    w.WriteStartObject("function");
+                    w.WriteString("name", turn.ToolName);
+                    w.WriteString("arguments", turn.Arguments);
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                    w.WriteEndArray();
+                }
+                else
+                {
+                    w.WriteString("content", turn.Text ?? plan.Text());
+                }
+
                 w.WriteNull("refusal");
                 w.WriteEndObject();
                 w.WriteNull("logprobs");
@@ -78,7 +98,7 @@ internal static class MockProviderEndpoints
 
         StartSse(context);
         var chunks = 0;
-        async Task<bool> ChunkAsync(string? content, string? role, string? finishReason, bool usage)
+        async Task<bool> ChunkAsync(string? content, string? role, string? finishReason, bool usage, Action<Utf8JsonWriter>? toolCalls = null)
         {
             if (plan.AbortAfterChunks is { } abort && chunks >= abort)
             {
@@ -104,6 +124,20 @@ internal static class MockProviderEndpoints
                     if (content is not null)
                     {
                         w.WriteString("content", content);
+                    }
+                    else if (role is not null && toolCalls is not null)
+                    {
+                        w.WriteNull("content");
+                    }
+
+                    if (toolCalls is not null)
+                    {
+                        w.WriteStartArray("tool_calls");
+                        w.WriteStartObject();
+                        w.WriteNumber("index", 0);
+                        toolCalls(w);
+                        w.WriteEndObject();
+                        w.WriteEndArray();
                     }
 
                     w.WriteEndObject();
@@ -136,16 +170,48 @@ internal static class MockProviderEndpoints
             return true;
         }
 
-        if (!await ChunkAsync("", "assistant", null, false))
+        if (turn.IsCall)
         {
-            return;
-        }
-
-        foreach (var word in plan.Words())
-        {
-            if (!await ChunkAsync(word, null, null, false))
+            // As OpenAI streams a call: the first delta names it (id, type, name, empty arguments), the next ones carry argument fragments.
+            if (!await ChunkAsync(null, "assistant", null, false, w =>
+            {
+                w.WriteString("id", callId);
+                w.WriteString("type", "function");
+                w.WriteStartObject("function");
+                w.WriteString("name", turn.ToolName);
+                w.WriteString("arguments", "");
+                w.WriteEndObject();
+            }))
             {
                 return;
+            }
+
+            foreach (var fragment in MockTools.Fragments(turn.Arguments!))
+            {
+                if (!await ChunkAsync(null, null, null, false, w =>
+                {
+                    w.WriteStartObject("function");
+                    w.WriteString("arguments", fragment);
+                    w.WriteEndObject();
+                }))
+                {
+                    return;
+                }
+            }
+        }
+        else
+        {
+            if (!await ChunkAsync("", "assistant", null, false))
+            {
+                return;
+            }
+
+            foreach (var word in turn.Text is { } text ? MockTools.Words(text) : plan.Words())
+            {
+                if (!await ChunkAsync(word, null, null, false))
+                {
+                    return;
+                }
             }
         }
 
@@ -240,12 +306,14 @@ internal static class MockProviderEndpoints
         }
 
         var id = "msg_mock" + log.Count.ToString(CultureInfo.InvariantCulture);
-        var stop = plan.Truncated ? "max_tokens" : "end_turn";
+        var turn = MockTools.ForMessages(root);
+        var toolUseId = MockTools.CallId("toolu_mock", log.Count);
+        var stop = turn.IsCall ? "tool_use" : plan.Truncated ? "max_tokens" : "end_turn";
         if (!stream)
         {
             await WriteJsonAsync(context, w =>
             {
-                MessageStart(w, id, model, plan, plan.Text(), stop, plan.CompletionTokens);
+                MessageStart(w, id, model, plan, turn.IsCall ? null : turn.Text ?? plan.Text(), stop, plan.CompletionTokens, turn.IsCall ? (turn.ToolName!, toolUseId, turn.Arguments!) : null);
             });
             return;
         }
@@ -285,22 +353,38 @@ internal static class MockProviderEndpoints
         {
             w.WriteNumber("index", 0);
             w.WriteStartObject("content_block");
-            w.WriteString("type", "text");
-            w.WriteString("text", "");
+            if (turn.IsCall)
+            {
+                w.WriteString("type", "tool_use");
+                w.WriteString("id", toolUseId);
+                w.WriteString("name", turn.ToolName);
+                w.WriteStartObject("input");
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteString("type", "text");
+                w.WriteString("text", "");
+            }
+
             w.WriteEndObject();
         }) || !await EventAsync("ping", _ => { }))
         {
             return;
         }
 
-        foreach (var word in plan.Words())
+        // A tool_use block streams its input as input_json_delta fragments (the first one empty, as Anthropic sends it), a text block as text_delta words.
+        var deltas = turn.IsCall
+            ? MockTools.Fragments(turn.Arguments!).Prepend("").Select(f => ("input_json_delta", "partial_json", f))
+            : (turn.Text is { } text ? MockTools.Words(text) : plan.Words()).Select(word => ("text_delta", "text", word));
+        foreach (var (deltaType, field, value) in deltas)
         {
             if (!await EventAsync("content_block_delta", w =>
             {
                 w.WriteNumber("index", 0);
                 w.WriteStartObject("delta");
-                w.WriteString("type", "text_delta");
-                w.WriteString("text", word);
+                w.WriteString("type", deltaType);
+                w.WriteString(field, value);
                 w.WriteEndObject();
             }))
             {
@@ -322,7 +406,7 @@ internal static class MockProviderEndpoints
             && await EventAsync("message_stop", _ => { });
     }
 
-    private static void MessageStart(Utf8JsonWriter w, string id, string model, MockPlan plan, string? text, string? stop, int outputTokens)
+    private static void MessageStart(Utf8JsonWriter w, string id, string model, MockPlan plan, string? text, string? stop, int outputTokens, (string Name, string Id, string Input)? toolUse = null)
     {
         w.WriteStartObject();
         w.WriteString("id", id);
@@ -335,6 +419,17 @@ internal static class MockProviderEndpoints
             w.WriteStartObject();
             w.WriteString("type", "text");
             w.WriteString("text", text);
+            w.WriteEndObject();
+        }
+
+        if (toolUse is { } call)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "tool_use");
+            w.WriteString("id", call.Id);
+            w.WriteString("name", call.Name);
+            w.WritePropertyName("input");
+            w.WriteRawValue(call.Input);
             w.WriteEndObject();
         }
 
