@@ -19,8 +19,6 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
     public const string ByDowngrade = "downgrade";
     public const string ByFallback = "fallback";
 
-    private static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(50);
-
     private readonly ConcurrentDictionary<string, Regex> _patterns = new(StringComparer.Ordinal);
 
     public Route? Find(string name) => routes.Find(name);
@@ -148,7 +146,7 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
 
     private bool Matches(string pattern, string text)
     {
-        var regex = _patterns.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant, MatchTimeout));
+        var regex = _patterns.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant, RouteValidation.MatchTimeout));
         try
         {
             return regex.IsMatch(text);
