@@ -45,8 +45,8 @@ public sealed class ComplexityClassifierTests(ITestOutputHelper output)
     [Fact]
     public void Tuning_set_is_reported_for_comparison()
     {
-        var examples = Load("tuning.jsonl").Concat(Load("tuning2.jsonl")).ToList();
-        Assert.True(examples.Count >= 120, $"tuning has {examples.Count} prompts");
+        var examples = Load("tuning.jsonl").Concat(Load("tuning2.jsonl")).Concat(Load("tuning3.jsonl")).ToList();
+        Assert.True(examples.Count >= 500, $"tuning has {examples.Count} prompts");
 
         var overall = Report("tuning", examples);
 
@@ -74,9 +74,25 @@ public sealed class ComplexityClassifierTests(ITestOutputHelper output)
         Assert.Equal(hard ? Complexity.High : Complexity.Low, ComplexityClassifier.Classify(prompt));
 
     [Fact]
+    public void Cue_matching_rules_hold()
+    {
+        // A greeting counts in prose, not as a variable in code.
+        Assert.Equal(1, Feature("hi, how are you?", "lookup"));
+        Assert.Equal(0, Feature("Fix this:\n```python\nlo, hi = 0, len(a) - 1\n```", "lookup"));
+        // At one position only the longest term of a group counts: optimiza (es) and optimi (en) are one match.
+        Assert.Equal(1, Feature("Optimiza esta consulta.", "design"));
+        // A Latin term next to Chinese characters is at a word boundary.
+        Assert.Equal(1, Feature("把JWT存在localStorage里安全吗？", "security"));
+        // Three numbers in prose with a rate word make a word problem; two do not, nor do numbers in code.
+        Assert.Equal(1, Feature("I save 200 a month at 5 % interest. When do I have 100000?", "word-problem"));
+        Assert.Equal(0, Feature("What's 15% of 80?", "word-problem"));
+        Assert.Equal(0, Feature("for (i = 0; i < 10; i++) { x[i] = 5 % 3; }", "word-problem"));
+    }
+
+    [Fact]
     public void Scores_are_deterministic_and_between_zero_and_one()
     {
-        foreach (var example in Load("tuning.jsonl").Concat(Load("tuning2.jsonl")).Concat(Load("holdout.jsonl")))
+        foreach (var example in Load("tuning.jsonl").Concat(Load("tuning2.jsonl")).Concat(Load("tuning3.jsonl")).Concat(Load("holdout.jsonl")))
         {
             var first = ComplexityClassifier.Score(example.Prompt);
             Assert.InRange(first, 0, 1);
@@ -151,6 +167,13 @@ public sealed class ComplexityClassifierTests(ITestOutputHelper output)
         }
 
         return overall;
+    }
+
+    private static double Feature(string prompt, string name)
+    {
+        var features = new double[ComplexityClassifier.FeatureNames.Length];
+        ComplexityClassifier.Features(prompt, features);
+        return features[Array.IndexOf(ComplexityClassifier.FeatureNames, name)];
     }
 
     /// <summary>The features present in a prompt, as <c>name=value</c> pairs.</summary>
