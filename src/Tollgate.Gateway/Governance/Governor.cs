@@ -35,7 +35,9 @@ internal sealed class Governor(
     /// call's actual ÷ estimated says nothing about the provider's tokenizer, so it does not teach the model's factor.</param>
     /// <param name="alsoPricedAt">Other targets the call may reach (a route's fallbacks): the cost is reserved at the dearest
     /// of them and <paramref name="provider"/>'s model, so a fallback cannot take spend past a hard limit.</param>
-    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap, bool calibrates = true, IReadOnlyList<(Provider Provider, string UpstreamModel)>? alsoPricedAt = null)
+    /// <param name="alertOnRefusal">False when a refusal may still be served otherwise (a route's downgrade): the
+    /// <c>budget.exceeded</c> and <c>quota.exhausted</c> alerts then come from the reservation that really refuses.</param>
+    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap, bool calibrates = true, IReadOnlyList<(Provider Provider, string UpstreamModel)>? alsoPricedAt = null, bool alertOnRefusal = true)
     {
         var now = time.GetUtcNow();
         var plan = planner.For(key, attribution, model, now);
@@ -125,7 +127,11 @@ internal sealed class Governor(
         {
             await ReleaseProbesAsync(circuits, probes);
             var failed = lines[outcome.FailedLine];
-            alerts.Refused(failed, key);
+            if (alertOnRefusal)
+            {
+                alerts.Refused(failed, key);
+            }
+
             return new(null, Refusal(failed, outcome.RetryAfter), RateHeaders(lines, outcome.Rates));
         }
 

@@ -69,7 +69,8 @@ internal sealed partial class ProxyPipeline
 
         // Govern: one reservation at the dearest target of the chain; refused by a budget or quota, a downgrade that still fits serves the call.
         var outputCap = client.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
-        var reserved = await ReserveAsync(key, attribution, chain, body, outputCap);
+        var downgradable = route.Downgrade is { } d && chain[0].Model != d.Model;
+        var reserved = await ReserveAsync(key, attribution, chain, body, outputCap, alertOnRefusal: !downgradable);
         if (reserved.Lease is null && reserved.Error?.Code is "budget_exceeded" or "token_quota_exceeded"
             && route.Downgrade is { } cheaper && chain[0].Model != cheaper.Model && router.Target(cheaper.Model, client.Api, Router.ByDowngrade) is { } cheaperTarget
             && BuildRequest(client, cheaperTarget, request, body, route) is { Error: null } cheaperRequest)
@@ -77,6 +78,10 @@ internal sealed partial class ProxyPipeline
             forward.Dispose();
             (chain, forward) = ([cheaperTarget], cheaperRequest);
             reserved = await ReserveAsync(key, attribution, chain, body, outputCap);
+        }
+        else if (reserved.Lease is null && downgradable)
+        {
+            reserved = await ReserveAsync(key, attribution, chain, body, outputCap); // refused after all: this time with its alert
         }
 
         if (reserved.RateHeaders is not null)
@@ -283,9 +288,9 @@ internal sealed partial class ProxyPipeline
         ErrorClass = "not_sent",
     });
 
-    private ValueTask<Governance.ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, List<RouteAttempt> chain, PooledBuffer body, long outputCap) =>
+    private ValueTask<Governance.ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, List<RouteAttempt> chain, PooledBuffer body, long outputCap, bool alertOnRefusal = true) =>
         governor.ReserveAsync(key, attribution, chain[0].Provider, chain[0].Model, chain[0].UpstreamModel, body.Memory, outputCap, calibrates: true,
-            alsoPricedAt: [.. chain.Skip(1).Select(a => (a.Provider, a.UpstreamModel))]);
+            alsoPricedAt: [.. chain.Skip(1).Select(a => (a.Provider, a.UpstreamModel))], alertOnRefusal);
 
     /// <summary>
     /// The body one target is sent: the client's bytes with the model replaced (byte splicing, as for a direct call), or,

@@ -314,6 +314,15 @@ public sealed class RoutedCallTests(GatewayHost host)
         using var refusedThenDowngraded = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(late, extra: ""","max_tokens":8"""));
         Assert.Equal(200, (int)refusedThenDowngraded.StatusCode);
         Assert.Equal("mock/little", Header(refusedThenDowngraded, "X-Tollgate-Model"));
+
+        // Served, so not refused: no budget.exceeded alert (raised once per period, so it is looked for now). A call the
+        // downgrade cannot serve either is refused, with its alert.
+        Assert.DoesNotContain((await host.AdminJson(HttpMethod.Get, "/admin/alerts?type=budget.exceeded")).EnumerateArray(), a => a.GetProperty("data").TryGetProperty("key_id", out var k) && k.GetString() == id);
+        await host.Admin(HttpMethod.Put, "/admin/prices/mock/little", new { input_per_mtok = 1000m, cached_input_per_mtok = 1000m, output_per_mtok = 1000m });
+        using var refused = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(late, extra: ""","max_tokens":8"""));
+        await ApiErrors.AssertError(refused, "/v1/chat/completions", 429, "budget_exceeded");
+        var alerts = await host.AdminJson(HttpMethod.Get, "/admin/alerts?type=budget.exceeded");
+        Assert.Single(alerts.EnumerateArray(), a => a.GetProperty("data").TryGetProperty("key_id", out var k) && k.GetString() == id);
     }
 
     [Fact]
