@@ -108,6 +108,7 @@ internal sealed partial class ProxyPipeline
     {
         Attempted? firstFailure = null;
         var attempt = 0;
+        var earlierCost = 0m;
         try
         {
             for (var t = 0; t < chain.Count; t++)
@@ -147,13 +148,14 @@ internal sealed partial class ProxyPipeline
                             }
 
                             RememberOwner(client, target.Provider, record);
-                            await DeliverAsync(context, client, shown.Target.Provider, shown.Received, shown.Record, shown.Translation);
+                            await DeliverAsync(context, client, shown.Target.Provider, shown.Received, shown.Record, shown.Translation, earlierCost);
                         }
 
                         return;
                     }
 
                     await SettleAsync(context, received, meter, body, target.Provider, record, started, lease, final: false);
+                    earlierCost += record.Cost;
                     await NoteHealthAsync(target.Model, failure, route);
                     if (firstFailure is null)
                     {

@@ -387,9 +387,10 @@ internal sealed partial class ProxyPipeline(
     /// Gives the client what is left: the answer, the provider's 4xx as it came (the client's SDK understands it), a
     /// 502 for its 5xx, an error in the client's API (as an error event when a stream is under way), or the stream's end.
     /// The call is settled already; a client leaving now changes nothing. With a <paramref name="translation"/>, the
-    /// provider's answer or error body is translated to the client's API first.
+    /// provider's answer or error body is translated to the client's API first. <c>X-Tollgate-Cost</c> is the cost of the
+    /// whole call: the answer's and what <paramref name="earlierCost"/> the attempts before it cost.
     /// </summary>
-    private static async Task DeliverAsync(HttpContext context, ClientProtocol client, Provider provider, Received received, UsageRecord record, Protocols.Translation.Translation? translation = null)
+    private static async Task DeliverAsync(HttpContext context, ClientProtocol client, Provider provider, Received received, UsageRecord record, Protocols.Translation.Translation? translation = null, decimal earlierCost = 0)
     {
         var http = context.Response;
         var status = received.Response.Status;
@@ -433,7 +434,7 @@ internal sealed partial class ProxyPipeline(
             }
             else
             {
-                http.Headers[CostHeader] = record.Cost.ToString(CultureInfo.InvariantCulture);
+                http.Headers[CostHeader] = (record.Cost + earlierCost).ToString(CultureInfo.InvariantCulture);
             }
 
             var body = translation is null ? received.Body!.Memory

@@ -160,6 +160,10 @@ public sealed class RoutedCallTests(GatewayHost host)
         var records = await quick.Records(id);
         Assert.Equal("upstream_timeout", records.Single(r => r.Long("attempt") == 1).Text("error_class"));
         Assert.Equal(200, records.Single(r => r.Long("attempt") == 2).Long("status"));
+
+        // The timed-out attempt was sent, so its input is billed (estimated); the call's cost header counts both attempts.
+        Assert.True(records.Single(r => r.Long("attempt") == 1).Cost > 0);
+        Assert.Equal(records.Sum(r => r.Cost), decimal.Parse(Header(response, "X-Tollgate-Cost")!, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
