@@ -75,7 +75,7 @@ internal sealed class TargetCooldowns : IDisposable
 
                 return;
             }
-            catch (Exception e) when (e is RedisException or ObjectDisposedException)
+            catch (Exception e) when (e is RedisException or RedisTimeoutException or ObjectDisposedException)
             {
                 // Counted locally below.
             }
@@ -110,7 +110,17 @@ internal sealed class TargetCooldowns : IDisposable
         }
     }
 
-    public void Dispose() => _redis?.GetSubscriber().Unsubscribe(_channel);
+    public void Dispose()
+    {
+        try
+        {
+            _redis?.GetSubscriber().Unsubscribe(_channel, null, CommandFlags.FireAndForget);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException)
+        {
+            // Shutting down without Redis: nothing to unsubscribe from.
+        }
+    }
 
     private static void Open(State state, long until)
     {
