@@ -31,6 +31,38 @@ public sealed class RedisFaultTests
     }
 
     [Fact]
+    public async Task With_redis_unreachable_routes_fall_back_and_cool_down_on_this_replica_alone()
+    {
+        await using var host = new GatewayHost(s =>
+        {
+            s.Redis = "127.0.0.1:1"; // nothing listens there
+            s.RedisPrefix = "down:";
+        });
+        await host.InitializeAsync();
+        var name = "down-" + Guid.NewGuid().ToString("N")[..8];
+        await host.AdminJson(HttpMethod.Post, "/admin/routes", new
+        {
+            name,
+            targets = new[] { new { model = "mock/fail-503-" + name } },
+            fallbacks = new[] { "mock/echo" },
+            retry = new { attempts = 1 },
+            cooldown = new { failures = 2, seconds = 60 },
+        });
+        var (_, key) = await host.CreateKey();
+
+        var attempts = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat(name));
+            Assert.Equal(200, (int)response.StatusCode);
+            attempts.Add(response.Headers.GetValues("X-Tollgate-Attempts").Single());
+        }
+
+        // Failures are counted in process while Redis is away: the third call skips the failing target.
+        Assert.Equal(["2", "2", "1"], attempts);
+    }
+
+    [Fact]
     public async Task Fail_open_and_fail_closed_are_settings()
     {
         await using var host = new GatewayHost(s =>
