@@ -61,17 +61,10 @@ internal sealed class GovernanceStore(Database db)
 
     public bool Delete(string table, string id) => Execute($"DELETE FROM {table} WHERE {(table == "plans" ? "name" : "id")} = @id", ("@id", id)) > 0;
 
+    /// <summary>Runs a change, then re-reads the snapshot so the next request sees it.</summary>
     private int Execute(string sql, params (string, object?)[] parameters)
     {
-        int changed;
-        using (var connection = db.Open())
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = sql;
-            Database.AddParameters(command, parameters);
-            changed = command.ExecuteNonQuery();
-        }
-
+        var changed = db.Execute(sql, parameters);
         Load();
         return changed;
     }

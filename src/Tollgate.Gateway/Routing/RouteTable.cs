@@ -46,17 +46,10 @@ internal sealed class RouteTable(Database db)
     /// <summary>Deletes a route; false when there was none of that name.</summary>
     public bool Delete(string name) => Execute("DELETE FROM routes WHERE name = @name", ("@name", name)) > 0;
 
+    /// <summary>Runs a change, then re-reads the snapshot so the next request sees it.</summary>
     private int Execute(string sql, params (string, object?)[] parameters)
     {
-        int changed;
-        using (var connection = db.Open())
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = sql;
-            Database.AddParameters(command, parameters);
-            changed = command.ExecuteNonQuery();
-        }
-
+        var changed = db.Execute(sql, parameters);
         Load();
         return changed;
     }

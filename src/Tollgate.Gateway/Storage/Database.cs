@@ -208,6 +208,16 @@ internal abstract class Database
         CREATE INDEX IF NOT EXISTS usage_response ON usage (response_id) WHERE response_id IS NOT NULL;
         """;
 
+    /// <summary>Runs one statement on its own connection; the number of rows it changed.</summary>
+    public int Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        AddParameters(command, parameters);
+        return command.ExecuteNonQuery();
+    }
+
     public static void AddParameters(DbCommand command, params (string Name, object? Value)[] parameters)
     {
         foreach (var (name, value) in parameters)
