@@ -286,13 +286,9 @@ public sealed class RouteEndpointsTests(GatewayHost host)
     [PostgresFact]
     public async Task A_route_changed_through_one_replica_applies_on_another_at_its_next_request()
     {
-        var settings = host.Services.GetRequiredService<GatewaySettings>();
-        var replica = await TollgateApp.BuildAsync([], s => (s.Urls, s.DataDir, s.MasterKey, s.Postgres, s.Redis, s.RedisPrefix) =
-            ("http://127.0.0.1:0", host.DataDir, GatewayHost.MasterKey, settings.Postgres, settings.Redis, settings.RedisPrefix));
+        var (replica, url) = await host.StartReplicaAsync();
         await using (replica)
         {
-            await replica.StartAsync();
-            var url = replica.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
             var name = Unique("synced");
 
             async Task<(int Status, string Body)> ReadOnReplica()

@@ -110,6 +110,16 @@ public sealed class GatewayHost : IAsyncLifetime, IAsyncDisposable
 
     ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
+    /// <summary>A second gateway, started, on this one's database, Redis and Redis prefix (a replica); the caller stops and disposes it.</summary>
+    internal async Task<(WebApplication App, string Url)> StartReplicaAsync()
+    {
+        var settings = Services.GetRequiredService<GatewaySettings>();
+        var replica = await TollgateApp.BuildAsync([], s => (s.Urls, s.DataDir, s.MasterKey, s.Postgres, s.Redis, s.RedisPrefix) =
+            ("http://127.0.0.1:0", DataDir, MasterKey, settings.Postgres, settings.Redis, settings.RedisPrefix));
+        await replica.StartAsync();
+        return (replica, replica.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/'));
+    }
+
     public Task<HttpResponseMessage> Admin(HttpMethod method, string path, object? body = null, string key = MasterKey)
     {
         var request = new HttpRequestMessage(method, BaseUrl + path);

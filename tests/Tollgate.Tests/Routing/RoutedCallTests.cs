@@ -1,9 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Tollgate.Gateway.Hosting;
 using Tollgate.Gateway.Routing;
 using Tollgate.Tests.Infrastructure;
 
@@ -192,13 +189,9 @@ public sealed class RoutedCallTests(GatewayHost host)
     [PostgresFact]
     public async Task A_cooldown_opened_on_one_replica_is_skipped_on_another()
     {
-        var settings = host.Services.GetRequiredService<GatewaySettings>();
-        var replica = await TollgateApp.BuildAsync([], s => (s.Urls, s.DataDir, s.MasterKey, s.Postgres, s.Redis, s.RedisPrefix) =
-            ("http://127.0.0.1:0", host.DataDir, GatewayHost.MasterKey, settings.Postgres, settings.Redis, settings.RedisPrefix));
+        var (replica, url) = await host.StartReplicaAsync();
         await using (replica)
         {
-            await replica.StartAsync();
-            var url = replica.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
             var failing = $"mock/fail-503-{Unique}";
             var name = "replicated-" + Unique;
             await host.AdminJson(HttpMethod.Post, "/admin/routes", new { name, targets = new[] { new { model = failing } }, fallbacks = new[] { "mock/echo" }, retry = new { attempts = 1 }, cooldown = new { failures = 2, seconds = 60 } });
