@@ -69,19 +69,19 @@ internal sealed partial class ProxyPipeline
 
         // Govern: one reservation at the dearest target of the chain; refused by a budget or quota, a downgrade that still fits serves the call.
         var outputCap = client.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
-        var downgradable = route.Downgrade is { } d && chain[0].Model != d.Model;
-        var reserved = await ReserveAsync(key, attribution, chain, body, outputCap, alertOnRefusal: !downgradable);
-        if (reserved.Lease is null && reserved.Error?.Code is "budget_exceeded" or "token_quota_exceeded"
-            && route.Downgrade is { } cheaper && chain[0].Model != cheaper.Model && router.Target(cheaper.Model, client.Api, Router.ByDowngrade) is { } cheaperTarget
-            && BuildRequest(client, cheaperTarget, request, body, route) is { Error: null } cheaperRequest)
+        var cheaper = route.Downgrade is { } d && chain[0].Model != d.Model ? d : null;
+        var reserved = await ReserveAsync(key, attribution, chain, body, outputCap, alertOnRefusal: cheaper is null);
+        if (reserved.Lease is null && cheaper is not null && reserved.Error?.Code is "budget_exceeded" or "token_quota_exceeded")
         {
-            forward.Dispose();
-            (chain, forward) = ([cheaperTarget], cheaperRequest);
+            // The downgrade serves the call if it fits; if it cannot, or does not fit, the refusal stands, this time with its alert.
+            if (router.Target(cheaper.Model, client.Api, Router.ByDowngrade) is { } cheaperTarget
+                && BuildRequest(client, cheaperTarget, request, body, route) is { Error: null } cheaperRequest)
+            {
+                forward.Dispose();
+                (chain, forward) = ([cheaperTarget], cheaperRequest);
+            }
+
             reserved = await ReserveAsync(key, attribution, chain, body, outputCap);
-        }
-        else if (reserved.Lease is null && downgradable)
-        {
-            reserved = await ReserveAsync(key, attribution, chain, body, outputCap); // refused after all: this time with its alert
         }
 
         if (reserved.RateHeaders is not null)
