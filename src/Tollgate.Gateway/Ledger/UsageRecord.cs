@@ -74,10 +74,18 @@ internal sealed class UsageRecord
     public string? ErrorClass { get; set; }
 
     /// <summary>
-    /// What the response cache saved on this call: the price of the provider call it answered instead of. Zero until the
-    /// response cache lands; reports already sum it.
+    /// What the response cache saved on this call: the price of the provider call it answered instead of (its tokens at
+    /// the current price); for embeddings partly served from the cache, the price of the inputs not sent.
     /// </summary>
     public decimal CacheSavings { get; set; }
+
+    /// <summary><c>exact</c> or <c>semantic</c> when the response cache answered the call (no provider was called); null otherwise.</summary>
+    public string? CacheHit { get; set; }
+
+    /// <summary>
+    /// What the provider's own prompt cache saved on this call: cached input tokens × (input price − cached input price).
+    /// </summary>
+    public decimal ProviderCacheSavings { get; set; }
 
     /// <summary>
     /// What routing saved on the answering attempt: its usage at the route's first target's price minus its actual cost,
