@@ -30,6 +30,21 @@ public sealed class PricingTests : IDisposable
     }
 
     [Fact]
+    public void Provider_cache_savings_are_the_cache_reads_at_the_input_price_less_the_cached_price_and_never_negative()
+    {
+        var price = new ModelPrice(3.00m, 0.30m, 3.75m, 15.00m, "USD");
+        var usage = new TokenUsage(Input: 10_000, Cached: 6_000, CacheWrite: 2_000, Output: 1_000, Reasoning: 0);
+
+        // 6000 × (3 − 0.3) = 16200 per million; cache writes and output save nothing.
+        Assert.Equal(0.0162m, price.ProviderCacheSavings(usage));
+        // What the call would have cost with every cache read at the input price, less what it cost.
+        Assert.Equal(price.Cost(usage) + price.ProviderCacheSavings(usage), (price with { CachedInputPerMtok = price.InputPerMtok }).Cost(usage));
+        Assert.Equal(0m, price.ProviderCacheSavings(usage with { Cached = 0 }));
+        Assert.Equal(0m, (price with { CachedInputPerMtok = 4m }).ProviderCacheSavings(usage)); // a cached price above the input price
+        Assert.Equal(0.0000000002m, new ModelPrice(0.00025m, 0.0001m, 0m, 0m, "USD").ProviderCacheSavings(new TokenUsage(1, 1, 0, 0, 0))); // 1.5e-10, to 10 decimals half to even
+    }
+
+    [Fact]
     public void Cost_is_exact_to_ten_decimals()
     {
         var price = new ModelPrice(0.15m, 0.075m, 0.15m, 0.60m, "USD");
