@@ -52,6 +52,11 @@ internal abstract class Database
         ("attempt", "{I} NOT NULL DEFAULT 1"),
         ("route", "TEXT"),
         ("routing_reason", "TEXT"),
+
+        // The response cache (docs/api.md "Response and embedding cache"): exact|semantic on a call the cache answered,
+        // and what the provider's own prompt cache saved (cache reads × (input price − cached price)).
+        ("cache_hit", "TEXT"),
+        ("provider_cache_savings_e10", "{I} NOT NULL DEFAULT 0"),
     ];
 
     /// <summary>The schema, written once; engines differ only in the names of their 64-bit integer and floating types.</summary>
@@ -238,6 +243,7 @@ internal abstract class Database
         "cache_savings_e10", "routing_savings_e10",
         "unit_prices_recorded", "input_price_e10", "cached_input_price_e10", "cache_write_price_e10", "output_price_e10",
         "request_id", "attempt", "route", "routing_reason",
+        "cache_hit", "provider_cache_savings_e10",
     ];
 
     /// <summary>A record's values in <see cref="UsageColumns"/> order.</summary>
@@ -252,6 +258,7 @@ internal abstract class Database
             Money.ToE10(r.CacheSavings), Money.ToE10(r.RoutingSavings),
             r.UnitPricesRecorded ? 1L : 0L, PriceE10(r.InputPerMtok), PriceE10(r.CachedInputPerMtok), PriceE10(r.CacheWritePerMtok), PriceE10(r.OutputPerMtok),
             r.RequestId ?? r.Id, (long)r.Attempt, r.Route, r.RoutingReason,
+            r.CacheHit, Money.ToE10(r.ProviderCacheSavings),
         ];
     }
 

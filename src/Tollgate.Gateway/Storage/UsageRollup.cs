@@ -13,19 +13,39 @@ internal sealed class UsageRollup
     /// <summary>The ledger columns a roll-up keeps per bucket, in <see cref="Database.UsageColumns"/> spelling.</summary>
     public static readonly string[] Dimensions = ["key_id", "\"user\"", "team", "project", "cost_center", "customer", "agent", "feature", "environment", "requested_model", "provider"];
 
-    /// <summary>The sums a roll-up keeps: its column and the aggregate over raw <c>usage</c> rows that fills it.</summary>
-    public static readonly (string Column, string Aggregate)[] Figures =
+    /// <summary>
+    /// The sums a roll-up keeps, in column order: its column, the aggregate over raw <c>usage</c> rows that fills it, the
+    /// raw column that aggregate reads (null: the row itself) and what one record adds, given that column's value as
+    /// <see cref="Database.UsageValues"/> has it.
+    /// </summary>
+    public static readonly RollupFigure[] Figures =
     [
-        ("requests", "COUNT(*)"),
-        ("input_tokens", "SUM(input_tokens)"),
-        ("cached_tokens", "SUM(cached_tokens)"),
-        ("cache_write_tokens", "SUM(cache_write_tokens)"),
-        ("output_tokens", "SUM(output_tokens)"),
-        ("reasoning_tokens", "SUM(reasoning_tokens)"),
-        ("cost_e10", "SUM(cost_e10)"),
-        ("cache_savings_e10", "SUM(cache_savings_e10)"),
-        ("routing_savings_e10", "SUM(routing_savings_e10)"),
+        new("requests", "COUNT(*)", null, _ => 1),
+        Sum("input_tokens"),
+        Sum("cached_tokens"),
+        Sum("cache_write_tokens"),
+        Sum("output_tokens"),
+        Sum("reasoning_tokens"),
+        Sum("cost_e10"),
+        Sum("cache_savings_e10"),
+        Sum("routing_savings_e10"),
+
+        // Added after the first roll-ups (see AddedFigures). Calls the response cache answered, of them the semantic
+        // ones; what the provider's prompt cache saved; attempts after a call's first (retries and fallbacks), so a
+        // report can count calls as well as attempts.
+        new("cache_hits", "COUNT(cache_hit)", "cache_hit", v => v is null ? 0 : 1),
+        new("semantic_hits", "COUNT(CASE WHEN cache_hit = 'semantic' THEN 1 END)", "cache_hit", v => v is "semantic" ? 1 : 0),
+        Sum("provider_cache_savings_e10"),
+        new("later_attempts", "COUNT(CASE WHEN attempt > 1 THEN 1 END)", "attempt", v => (long)v! > 1 ? 1 : 0),
     ];
+
+    /// <summary>
+    /// The figures added to roll-ups after they were first created: a roll-up table without them gains them at start,
+    /// filled from the raw records still in the ledger (pruned hours keep 0).
+    /// </summary>
+    private static readonly string[] AddedFigures = ["cache_hits", "semantic_hits", "provider_cache_savings_e10", "later_attempts"];
+
+    private static RollupFigure Sum(string column) => new(column, $"SUM({column})", column, v => (long)v!);
 
     // Static fields initialize in textual order: the lists above come first, the constructor reads them.
 
@@ -87,10 +107,10 @@ internal sealed class UsageRollup
 
     /// <summary>
     /// Creates each roll-up a database lacks and fills it from the ledger's rows, in one transaction per table: a ledger
-    /// from before roll-ups gets them at its first start, and a fresh one gets empty tables. Runs after the ledger's
-    /// added columns exist.
+    /// from before roll-ups gets them at its first start, and a fresh one gets empty tables; a roll-up from before some
+    /// of its figures gains them (<see cref="AddedFigures"/>). Runs after the ledger's added columns exist.
     /// </summary>
-    public static void Create(DbConnection connection, Func<DbConnection, string, bool> exists, string wholeNumber, string options)
+    public static void Create(DbConnection connection, Func<DbConnection, string, bool> exists, Func<DbConnection, string, string, bool> columnExists, string wholeNumber, string options)
     {
         foreach (var rollup in All.Where(r => !exists(connection, r.Table)))
         {
@@ -102,5 +122,43 @@ internal sealed class UsageRollup
             command.ExecuteNonQuery();
             transaction.Commit();
         }
+
+        foreach (var rollup in All)
+        {
+            var missing = AddedFigures.Where(f => !columnExists(connection, rollup.Table, f)).ToList();
+            if (missing.Count > 0)
+            {
+                rollup.AddFigures(connection, missing, wholeNumber);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds figures to a roll-up from before them, in one transaction: the columns (0 everywhere), then each bucket's
+    /// sums of the raw records it holds, for the buckets where one of them is not 0.
+    /// </summary>
+    private void AddFigures(DbConnection connection, List<string> columns, string wholeNumber)
+    {
+        var figures = Figures.Where(f => columns.Contains(f.Column)).ToList();
+        var groups = new[] { ($"ts - ts % {Unit}", Column) }.Concat(Dimensions.Select(d => ($"COALESCE({d}, '')", d))).ToList();
+        var sums = string.Join(", ", figures.Select(f => $"{f.Aggregate} AS {f.Column}"));
+        var source = $"SELECT {string.Join(", ", groups.Select(g => $"{g.Item1} AS {g.Item2}"))}, {sums} FROM usage " +
+            $"GROUP BY {string.Join(", ", groups.Select(g => g.Item1))} HAVING {string.Join(" OR ", figures.Select(f => f.Aggregate + " <> 0"))}";
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandTimeout = 0; // once, over the whole ledger, as the roll-ups' own backfill
+        command.CommandText = string.Concat(figures.Select(f => $"ALTER TABLE {Table} ADD COLUMN {f.Column} {wholeNumber} NOT NULL DEFAULT 0; ")) +
+            $"UPDATE {Table} SET {string.Join(", ", figures.Select(f => $"{f.Column} = x.{f.Column}"))} FROM ({source}) x " +
+            $"WHERE {string.Join(" AND ", groups.Select(g => $"{Table}.{g.Item2} = x.{g.Item2}"))}";
+        command.ExecuteNonQuery();
+        transaction.Commit();
     }
 }
+
+/// <summary>One sum a roll-up keeps (<see cref="UsageRollup.Figures"/>).</summary>
+/// <param name="Column">The roll-up's column.</param>
+/// <param name="Aggregate">The SQL aggregate over raw <c>usage</c> rows that fills it.</param>
+/// <param name="Source">The raw column <paramref name="Aggregate"/> reads; null when it counts rows.</param>
+/// <param name="PerRecord">What one record adds, given the value of <paramref name="Source"/> (null when there is none).</param>
+internal sealed record RollupFigure(string Column, string Aggregate, string? Source, Func<object?, long> PerRecord);

@@ -33,12 +33,15 @@ internal static class LedgerSample
     {
         var random = new Random(seed);
         string? Pick(params string?[] values) => values[random.Next(values.Length)];
+        // The response cache's fields come from a generator of their own, so the other fields stay what they were.
+        var cache = new Random(seed + 1_000_000);
         var records = new List<UsageRecord>(count);
         for (var i = 0; i < count; i++)
         {
             var provider = Pick("mock", "other")!;
             var input = random.Next(1, 5000);
             var cached = random.Next(0, input);
+            var hit = cache.Next(6) switch { 0 => "exact", 1 => "semantic", _ => null };
             records.Add(new UsageRecord
             {
                 Id = Guid.CreateVersion7().ToString(),
@@ -58,6 +61,9 @@ internal static class LedgerSample
                 CacheSavings = random.Next(0, 3) / 1000m,
                 RoutingSavings = random.Next(0, 2) / 100m,
                 Status = 200,
+                CacheHit = hit,
+                ProviderCacheSavings = hit is null ? cache.Next(0, 1_000_000) / 10_000_000_000m * 3 : 0m,
+                Attempt = hit is null && cache.Next(5) == 0 ? 2 : 1,
             });
         }
 
@@ -72,7 +78,8 @@ internal static class LedgerSample
         [.. records.Where(r => r.Timestamp >= from && r.Timestamp < to && (filters ?? new Dictionary<string, string>()).All(f => Dimensions[f.Key](r) == f.Value))
             .GroupBy(r => string.Join("|", groupBy.Select(g => Dimensions[g](r) ?? "null")), StringComparer.Ordinal)
             .Select(g => Row(g.Key, g.Count(), g.Sum(r => r.InputTokens), g.Sum(r => r.CachedTokens), g.Sum(r => r.CacheWriteTokens), g.Sum(r => r.OutputTokens), g.Sum(r => r.ReasoningTokens),
-                g.Sum(r => Money.ToE10(r.Cost)), g.Sum(r => Money.ToE10(r.CacheSavings)), g.Sum(r => Money.ToE10(r.RoutingSavings))))
+                g.Sum(r => Money.ToE10(r.Cost)), g.Sum(r => Money.ToE10(r.CacheSavings)), g.Sum(r => Money.ToE10(r.RoutingSavings)),
+                g.Count(r => r.CacheHit is not null), g.Sum(r => Money.ToE10(r.ProviderCacheSavings))))
             .Order(StringComparer.Ordinal)];
 
     /// <summary>The rows of a <c>/admin/usage</c> answer in <see cref="Expected"/>'s form.</summary>
@@ -80,7 +87,8 @@ internal static class LedgerSample
         [.. rows.EnumerateArray().Select(r => Row(string.Join("|", groupBy.Select(g => r.GetProperty(g).GetString() ?? "null")),
             r.GetProperty("requests").GetInt64(), r.GetProperty("input_tokens").GetInt64(), r.GetProperty("cached_tokens").GetInt64(), r.GetProperty("cache_write_tokens").GetInt64(),
             r.GetProperty("output_tokens").GetInt64(), r.GetProperty("reasoning_tokens").GetInt64(), Money.ToE10(r.GetProperty("cost").GetDecimal()),
-            Money.ToE10(r.GetProperty("cache_savings").GetDecimal()), Money.ToE10(r.GetProperty("routing_savings").GetDecimal())))
+            Money.ToE10(r.GetProperty("cache_savings").GetDecimal()), Money.ToE10(r.GetProperty("routing_savings").GetDecimal()),
+            r.GetProperty("cache_hits").GetInt64(), Money.ToE10(r.GetProperty("provider_cache_savings").GetDecimal())))
             .Order(StringComparer.Ordinal)];
 
     private static string Row(string group, params long[] figures) => group + " → " + string.Join(' ', figures);

@@ -70,7 +70,39 @@ public sealed class RollupStorageTests
         AssertRolledUp(test, [.. old, .. later]);
     }
 
-    /// <summary>What a roll-up should hold, computed record by record: one line per bucket and dimensions, sorted.</summary>
+    [Fact]
+    public async Task Rollups_from_before_the_cache_figures_gain_them_filled_from_the_records_and_kept_up_after()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        test.Db.Migrate();
+        var old = LedgerSample.Records(300, Start, TimeSpan.FromHours(50), seed: 13);
+        Assert.Contains(old, r => r.CacheHit == "semantic");
+        Assert.Contains(old, r => r.Attempt > 1);
+        using (var sink = test.Db.OpenLedgerSink())
+        {
+            sink.Write(old);
+        }
+
+        // The roll-ups as the release before the response cache left them: its figures only.
+        foreach (var rollup in UsageRollup.All)
+        {
+            foreach (var column in new[] { "cache_hits", "semantic_hits", "provider_cache_savings_e10", "later_attempts" })
+            {
+                test.Execute($"ALTER TABLE {rollup.Table} DROP COLUMN {column}");
+            }
+        }
+
+        test.Db.Migrate();
+        test.Db.Migrate(); // a second start adds nothing
+        var later = LedgerSample.Records(50, Start.AddHours(49), TimeSpan.FromHours(5), seed: 14);
+        using (var sink = test.Db.OpenLedgerSink())
+        {
+            sink.Write(later);
+        }
+
+        AssertRolledUp(test, [.. old, .. later]);
+    }
+
     /// <summary>Every roll-up holds exactly the sums of <paramref name="records"/> per bucket.</summary>
     private static void AssertRolledUp(TestDatabase test, IReadOnlyList<UsageRecord> records)
     {
@@ -88,7 +120,8 @@ public sealed class RollupStorageTests
                 return string.Join(' ', new[] { (ts - (ts % unit)).ToString(System.Globalization.CultureInfo.InvariantCulture), r.KeyId, a.User, a.Team, a.Project, a.CostCenter, a.Customer, a.Agent, a.Feature, a.Environment, r.RequestedModel, r.Provider }.Select(v => v ?? ""));
             }, StringComparer.Ordinal)
             .Select(g => g.Key + " " + string.Join(' ', new[] { g.Count(), g.Sum(r => r.InputTokens), g.Sum(r => r.CachedTokens), g.Sum(r => r.CacheWriteTokens), g.Sum(r => r.OutputTokens), g.Sum(r => r.ReasoningTokens),
-                g.Sum(r => Money.ToE10(r.Cost)), g.Sum(r => Money.ToE10(r.CacheSavings)), g.Sum(r => Money.ToE10(r.RoutingSavings)) }))
+                g.Sum(r => Money.ToE10(r.Cost)), g.Sum(r => Money.ToE10(r.CacheSavings)), g.Sum(r => Money.ToE10(r.RoutingSavings)),
+                g.Count(r => r.CacheHit is not null), g.Count(r => r.CacheHit == "semantic"), g.Sum(r => Money.ToE10(r.ProviderCacheSavings)), g.Count(r => r.Attempt > 1) }))
             .Order(StringComparer.Ordinal)];
 
     private static List<string> Rows(TestDatabase test, UsageRollup rollup) =>

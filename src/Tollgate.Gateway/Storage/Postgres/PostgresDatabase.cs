@@ -36,7 +36,7 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
         {
             // Every batch updates the current hour's and day's rows: room left on each page lets those updates stay
             // on the page (HOT) instead of adding index entries; the hourly table came out a third smaller.
-            UsageRollup.Create(connection, TableExists, "BIGINT", " WITH (fillfactor = 70)");
+            UsageRollup.Create(connection, TableExists, ColumnExists, "BIGINT", " WITH (fillfactor = 70)");
             KeyLastUse.Create(connection, TableExists, "BIGINT", "GREATEST");
         }
         finally
@@ -54,6 +54,14 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
         return (bool)command.ExecuteScalar()!;
     }
 
+    private static bool ColumnExists(DbConnection connection, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @table AND column_name = @column)";
+        AddParameters(command, ("@table", table), ("@column", column));
+        return (bool)command.ExecuteScalar()!;
+    }
+
     public void Dispose() => _source.Dispose();
 
     private static readonly NpgsqlDbType[] Types =
@@ -65,14 +73,15 @@ internal sealed class PostgresDatabase(string connectionString) : Database, IDis
         NpgsqlDbType.Bigint, NpgsqlDbType.Bigint,
         NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint,
         NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Text,
+        NpgsqlDbType.Text, NpgsqlDbType.Bigint,
     ];
 
     private sealed class Sink(NpgsqlDataSource source) : ILedgerSink
     {
         private static readonly string Columns = string.Join(", ", UsageColumns);
 
-        /// <summary>What the roll-ups and the keys' last use read of an inserted row: its time, their dimensions (key_id among them) and the columns they sum.</summary>
-        private static readonly string Returned = string.Join(", ", ["ts", .. UsageRollup.Dimensions, .. UsageRollup.Figures.Select(f => f.Column).Where(c => c != "requests")]);
+        /// <summary>What the roll-ups and the keys' last use read of an inserted row: its time, their dimensions (key_id among them) and the columns their figures read.</summary>
+        private static readonly string Returned = string.Join(", ", ["ts", .. UsageRollup.Dimensions, .. UsageRollup.Figures.Select(f => f.Source).OfType<string>().Distinct()]);
 
         /// <summary>
         /// The batch's new rows (a record already in the ledger returns nothing) go into the ledger and, summed per

@@ -8,7 +8,10 @@ internal sealed class RollupBatch
 {
     private static readonly int Ts = Index("ts");
     private static readonly int[] DimensionIndexes = [.. UsageRollup.Dimensions.Select(Index)];
-    private static readonly int[] FigureIndexes = [.. UsageRollup.Figures.Select(f => f.Column == "requests" ? -1 : Index(f.Column))];
+    private static readonly int[] SourceIndexes = [.. UsageRollup.Figures.Select(f => f.Source is { } source ? Index(source) : -1)];
+
+    /// <summary>What the record being added adds to each figure (one buffer: the sink adds records one at a time).</summary>
+    private readonly long[] _amounts = new long[SourceIndexes.Length];
 
     private readonly Dictionary<Bucket, long[]>[] _rows = [.. UsageRollup.All.Select(_ => new Dictionary<Bucket, long[]>(BucketComparer.Instance))];
 
@@ -21,6 +24,11 @@ internal sealed class RollupBatch
             dimensions[i] = values[DimensionIndexes[i]] as string ?? "";
         }
 
+        for (var i = 0; i < _amounts.Length; i++)
+        {
+            _amounts[i] = UsageRollup.Figures[i].PerRecord(SourceIndexes[i] < 0 ? null : values[SourceIndexes[i]]);
+        }
+
         var ts = (long)values[Ts]!;
         for (var level = 0; level < _rows.Length; level++)
         {
@@ -28,12 +36,12 @@ internal sealed class RollupBatch
             var bucket = new Bucket(ts - (ts % unit), dimensions);
             if (!_rows[level].TryGetValue(bucket, out var sums))
             {
-                _rows[level][bucket] = sums = new long[FigureIndexes.Length];
+                _rows[level][bucket] = sums = new long[SourceIndexes.Length];
             }
 
             for (var i = 0; i < sums.Length; i++)
             {
-                sums[i] += FigureIndexes[i] < 0 ? 1 : (long)values[FigureIndexes[i]]!;
+                sums[i] += _amounts[i];
             }
         }
     }

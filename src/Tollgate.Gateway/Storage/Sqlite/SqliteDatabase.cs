@@ -67,7 +67,7 @@ internal sealed class SqliteDatabase : Database
         }
 
         // WITHOUT ROWID: the table is its primary key's b-tree, so a range of buckets is read in one sweep.
-        UsageRollup.Create(connection, TableExists, "INTEGER", " WITHOUT ROWID");
+        UsageRollup.Create(connection, TableExists, ColumnExists, "INTEGER", " WITHOUT ROWID");
         KeyLastUse.Create(connection, TableExists, "INTEGER", "MAX");
     }
 
@@ -76,6 +76,14 @@ internal sealed class SqliteDatabase : Database
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @name";
         AddParameters(command, ("@name", table));
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    private static bool ColumnExists(DbConnection connection, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info(@table) WHERE name = @column";
+        AddParameters(command, ("@table", table), ("@column", column));
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
