@@ -22,7 +22,16 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
     public static readonly FrozenSet<string> Filters = Dimensions.Where(d => d is not ("day" or "month")).ToFrozenSet();
 
     /// <summary>The figures of every row, after its group fields, in this order.</summary>
-    public static readonly string[] Figures = ["requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "total_tokens", "cost", "cache_savings", "routing_savings"];
+    public static readonly string[] Figures = ["requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "total_tokens", "cost", "cache_savings", "routing_savings", "cache_hits", "provider_cache_savings"];
+
+    /// <summary>
+    /// Every row's figures: <see cref="Figures"/>, then two that no report lists but <see cref="CacheStats(DateTimeOffset, DateTimeOffset)"/>
+    /// reads: <c>semantic_hits</c> (of <c>cache_hits</c>) and <c>later_attempts</c> (records of a call's retries and fallbacks).
+    /// </summary>
+    private static readonly string[] RowFigures = [.. Figures, "semantic_hits", "later_attempts"];
+
+    /// <summary>Each roll-up figure's name in a row: its column, money (<c>_e10</c>) read as decimal under the name without the suffix.</summary>
+    private static readonly (string Name, bool Money)[] FigureNames = [.. UsageRollup.Figures.Select(f => f.Column.EndsWith("_e10", StringComparison.Ordinal) ? (f.Column[..^4], true) : (f.Column, false))];
 
     /// <summary>The <c>settings</c> row holding the instant (Unix ms, a whole hour) before which raw records were pruned.</summary>
     public const string PrunedBeforeSetting = "ledger_pruned_before";
@@ -98,7 +107,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
             var key = string.Join('\u0001', groupBy.Select(g => row[g] as string ?? "\u0000"));
             if (!merged.TryGetValue(key, out var into))
             {
-                foreach (var figure in Figures)
+                foreach (var figure in RowFigures)
                 {
                     row[figure] = bucket[figure];
                 }
@@ -107,7 +116,7 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
                 continue;
             }
 
-            foreach (var figure in Figures)
+            foreach (var figure in RowFigures)
             {
                 // Counts stay longs and money decimals (a conditional expression would make both decimals).
                 into[figure] = into[figure] switch
@@ -130,6 +139,44 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
     /// </summary>
     public Dictionary<string, object?>? Totals(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<string, string> filters) =>
         Run(from, to, [], filters) is [var row] ? row : null;
+
+    /// <summary>
+    /// The ledger's side of <c>GET /admin/cache/stats</c> between two instants, after catching up with the writer; see
+    /// <see cref="CacheStats(DateTimeOffset, DateTimeOffset)"/>.
+    /// </summary>
+    public async Task<CacheLedgerStats> CacheStatsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await CatchUpAsync(cancellationToken);
+        return CacheStats(from, to);
+    }
+
+    /// <summary>
+    /// The ledger's side of <c>GET /admin/cache/stats</c> between two instants, from the roll-ups as every report (exactly
+    /// <c>/admin/usage</c>'s figures for the range); for callers that have already caught up with the writer.
+    /// <list type="bullet">
+    /// <item><c>requests</c>: calls, not attempts: the records of the range less those of retries and fallbacks (attempt 2
+    /// and later), so a call counts once however many providers it tried; a cache hit is a call's only record.</item>
+    /// <item><c>exact_hits</c>, <c>semantic_hits</c>: records the response cache answered (<c>cache_hit</c>); every kind but
+    /// <c>semantic</c> counts as exact.</item>
+    /// <item><c>misses</c> = <c>requests</c> − hits. The ledger cannot tell a call that a cache policy looked up and did not
+    /// find from one no policy covered (or that asked for no cache), so every call not answered from the cache counts as a
+    /// miss, and <c>hit_rate</c> (hits ÷ requests, 4 decimals) is the share of all traffic the cache answered.</item>
+    /// <item><c>cache_savings</c>, <c>provider_cache_savings</c>: the records' sums, as in the reports.</item>
+    /// </list>
+    /// </summary>
+    public CacheLedgerStats CacheStats(DateTimeOffset from, DateTimeOffset to)
+    {
+        if (Totals(from, to, FrozenDictionary<string, string>.Empty) is not { } row)
+        {
+            return new CacheLedgerStats(0, 0, 0, 0, 0m, 0m, 0m);
+        }
+
+        var requests = (long)row["requests"]! - (long)row["later_attempts"]!;
+        var semantic = (long)row["semantic_hits"]!;
+        var exact = (long)row["cache_hits"]! - semantic;
+        var hitRate = requests == 0 ? 0m : Money.Trim(Math.Round((decimal)(exact + semantic) / requests, 4, MidpointRounding.ToEven));
+        return new CacheLedgerStats(requests, exact, semantic, requests - exact - semantic, hitRate, (decimal)row["cache_savings"]!, (decimal)row["provider_cache_savings"]!);
+    }
 
     /// <param name="bucketUnit">The width of the <see cref="Bucket"/> pseudo-dimension, when grouped by it: an hour (hourly roll-up) or less (raw records).</param>
     private List<Dictionary<string, object?>> Run(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string> groupBy, IReadOnlyDictionary<string, string> filters, long bucketUnit = 0)
@@ -301,19 +348,19 @@ internal sealed class UsageQuery(Database db, LedgerWriter ledger)
                 row[groupBy[i]] = r.IsDBNull(i) ? null : groupBy[i] == Bucket ? Convert.ToInt64(r.GetValue(i), CultureInfo.InvariantCulture) : r.GetString(i);
             }
 
-            row["requests"] = At(n);
-            row["input_tokens"] = At(n + 1);
-            row["cached_tokens"] = At(n + 2);
-            row["cache_write_tokens"] = At(n + 3);
-            row["output_tokens"] = At(n + 4);
-            row["reasoning_tokens"] = At(n + 5);
-            row["total_tokens"] = At(n + 1) + At(n + 4); // what quota rules count: input (cached included) + output
-            row["cost"] = Money.FromE10(At(n + 6));
-            row["cache_savings"] = Money.FromE10(At(n + 7));
-            row["routing_savings"] = Money.FromE10(At(n + 8));
+            for (var j = 0; j < FigureNames.Length; j++)
+            {
+                var (name, money) = FigureNames[j];
+                row[name] = money ? Money.FromE10(At(n + j)) : (object)At(n + j); // counts stay longs
+            }
+
+            row["total_tokens"] = (long)row["input_tokens"]! + (long)row["output_tokens"]!; // what quota rules count: input (cached included) + output
             rows.Add(row);
         }
 
         return rows;
     }
 }
+
+/// <summary>The ledger's figures of <c>GET /admin/cache/stats</c> (<see cref="UsageQuery.CacheStats(DateTimeOffset, DateTimeOffset)"/>), in snake_case on the wire.</summary>
+internal sealed record CacheLedgerStats(long Requests, long ExactHits, long SemanticHits, long Misses, decimal HitRate, decimal CacheSavings, decimal ProviderCacheSavings);

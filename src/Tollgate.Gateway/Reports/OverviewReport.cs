@@ -8,8 +8,8 @@ namespace Tollgate.Gateway.Reports;
 /// <summary>
 /// <c>GET /admin/reports/overview?time_zone=&amp;top=</c>: the figures of the console's first page in one request, all
 /// from the ledger and the refusal counts: spend today and this month (days and months in the chosen zone), the
-/// month-end forecast, the top consumers (keys) of the month, what caching and routing saved this month, and the
-/// refusals of the month by reason.
+/// month-end forecast, the top consumers (keys) of the month, what caching (the response cache and the providers' prompt
+/// caches) and routing saved this month with the calls the response cache answered, and the refusals of the month by reason.
 /// The forecast is <see cref="SpendForecast"/>'s.
 /// </summary>
 internal static class OverviewReport
@@ -52,14 +52,15 @@ internal static class OverviewReport
             new Period(dayStart, dayEnd, today.Requests, today.Cost),
             new MonthPeriod(monthStart, monthEnd, month.Requests, month.Cost, forecast),
             [.. consumers],
-            new Savings(month.CacheSavings, month.RoutingSavings),
+            new Savings(month.CacheSavings, month.RoutingSavings, month.ProviderCacheSavings, month.CacheHits),
             [.. refused]));
     }
 
     private static Figures Total(IReadOnlyList<Dictionary<string, object?>> rows) =>
-        rows.Count == 0 ? default : new((long)rows[0]["requests"]!, (decimal)rows[0]["cost"]!, (decimal)rows[0]["cache_savings"]!, (decimal)rows[0]["routing_savings"]!);
+        rows.Count == 0 ? default : new((long)rows[0]["requests"]!, (decimal)rows[0]["cost"]!, (decimal)rows[0]["cache_savings"]!, (decimal)rows[0]["routing_savings"]!,
+            (decimal)rows[0]["provider_cache_savings"]!, (long)rows[0]["cache_hits"]!);
 
-    private readonly record struct Figures(long Requests, decimal Cost, decimal CacheSavings, decimal RoutingSavings);
+    private readonly record struct Figures(long Requests, decimal Cost, decimal CacheSavings, decimal RoutingSavings, decimal ProviderCacheSavings, long CacheHits);
 
     private sealed record Overview(string TimeZone, Period Today, MonthPeriod Month, Consumer[] TopConsumers, Savings Savings, Refusal[] Refusals);
 
@@ -69,7 +70,8 @@ internal static class OverviewReport
 
     private sealed record Consumer(string? Key, string? Name, string? Team, long Requests, decimal Spend);
 
-    private sealed record Savings(decimal Cache, decimal Routing);
+    /// <summary>The month's savings: the response cache's, routing's, the providers' prompt caches', and the calls the response cache answered.</summary>
+    private sealed record Savings(decimal Cache, decimal Routing, decimal ProviderCache, long CacheHits);
 
     private sealed record Refusal(string Reason, long Requests);
 }

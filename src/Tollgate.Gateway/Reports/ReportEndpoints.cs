@@ -14,6 +14,8 @@ namespace Tollgate.Gateway.Reports;
 /// <item><c>GET /admin/reports/unit-economics?from=&amp;to=&amp;by=customer&amp;format=json|csv</c>: cost per request, per million
 /// tokens and tokens per request for each customer, feature or other group, with what caching and routing saved.</item>
 /// </list>
+/// Both end with the calls the response cache answered (<c>cache_hits</c>) and what the providers' own prompt caches saved
+/// (<c>provider_cache_savings</c>), after the figures they had before (CSV columns only added at the end).
 /// </summary>
 internal static class ReportEndpoints
 {
@@ -21,9 +23,9 @@ internal static class ReportEndpoints
 
     private static readonly string[] UnitGroupBy = [.. GroupBy, "model", Scope.Key.Name];
 
-    private static readonly string[] Figures = ["requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "cost", "cost_per_request", "cache_savings", "routing_savings"];
+    private static readonly string[] Figures = ["requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "cost", "cost_per_request", "cache_savings", "routing_savings", "cache_hits", "provider_cache_savings"];
 
-    private static readonly string[] UnitFigures = ["requests", "input_tokens", "output_tokens", "cost", "cost_per_request", "cost_per_million_tokens", "input_tokens_per_request", "output_tokens_per_request", "cache_savings", "routing_savings", "savings_rate"];
+    private static readonly string[] UnitFigures = ["requests", "input_tokens", "output_tokens", "cost", "cost_per_request", "cost_per_million_tokens", "input_tokens_per_request", "output_tokens_per_request", "cache_savings", "routing_savings", "savings_rate", "cache_hits", "provider_cache_savings"];
 
     public static async Task<IResult> HandleAsync(HttpRequest http, UsageQuery query)
     {
@@ -90,7 +92,8 @@ internal static class ReportEndpoints
             row["cost_per_million_tokens"] = Per(cost * 1_000_000m, (long)row["input_tokens"]! + (long)row["output_tokens"]!);
             row["input_tokens_per_request"] = Per((long)row["input_tokens"]!, requests);
             row["output_tokens_per_request"] = Per((long)row["output_tokens"]!, requests);
-            // The share of what the calls would have cost that caching and routing avoided.
+            // The share of what the calls would have cost that the response cache and routing avoided (the providers' prompt
+            // caches are in the cost already, at their cached price, and in provider_cache_savings).
             row["savings_rate"] = cost + savings == 0 ? 0m : Money.Trim(Math.Round(savings / (cost + savings), 4, MidpointRounding.ToEven));
         }
 

@@ -27,9 +27,9 @@ public sealed class UsageCsvTests
         using var response = await host.Admin(HttpMethod.Get, "/admin/usage?group_by=team&format=csv");
         Assert.Equal("text/csv", response.Content.Headers.ContentType!.MediaType);
         var lines = (await response.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
-        Assert.Equal("team,requests,input_tokens,cached_tokens,cache_write_tokens,output_tokens,reasoning_tokens,total_tokens,cost,cache_savings,routing_savings", lines[0]);
+        Assert.Equal("team,requests,input_tokens,cached_tokens,cache_write_tokens,output_tokens,reasoning_tokens,total_tokens,cost,cache_savings,routing_savings,cache_hits,provider_cache_savings", lines[0]);
         // Groups sort with the unattributed (empty) team first; a name with a comma is quoted.
-        Assert.Equal([",1,12,0,0,8,0,20,0.000028,0,0", "\"ml, research\",2,24,0,0,16,0,40,0.000056,0,0"], lines[1..]);
+        Assert.Equal([",1,12,0,0,8,0,20,0.000028,0,0,0,0", "\"ml, research\",2,24,0,0,16,0,40,0.000056,0,0,0,0"], lines[1..]);
 
         using var bad = await host.Admin(HttpMethod.Get, "/admin/usage?format=xml");
         await ApiErrors.AssertError(bad, "/admin/usage?format=xml", 400, "invalid_request");
