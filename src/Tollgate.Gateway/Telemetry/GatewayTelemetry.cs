@@ -9,7 +9,7 @@ namespace Tollgate.Gateway.Telemetry;
 /// <summary>
 /// OpenTelemetry for every proxied call, following the GenAI semantic conventions: one client span
 /// (<c>{gen_ai.operation.name} {gen_ai.request.model}</c>) and the <c>gen_ai.client.*</c> metrics, plus Tollgate's own
-/// <c>tollgate.cost</c> and <c>tollgate.rejections</c>. Everything is derived from the call's usage record, once, when
+/// <c>tollgate.cost</c>, <c>tollgate.cache.savings</c>, <c>tollgate.provider_cache.savings</c> and <c>tollgate.rejections</c>. Everything is derived from the call's usage record, once, when
 /// the call is settled, so telemetry and the ledger cannot disagree.
 /// </summary>
 internal sealed class GatewayTelemetry(GatewaySettings settings)
@@ -28,6 +28,12 @@ internal sealed class GatewayTelemetry(GatewaySettings settings)
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92] });
 
     private static readonly Counter<double> Cost = Meter.CreateCounter<double>("tollgate.cost", null, "Cost of calls from the price catalog, in tollgate.currency.");
+
+    private static readonly Counter<double> CacheSavings = Meter.CreateCounter<double>("tollgate.cache.savings", null,
+        "What the response cache saved: the provider price of the calls (or embedding inputs) it answered, in tollgate.currency.");
+
+    private static readonly Counter<double> ProviderCacheSavings = Meter.CreateCounter<double>("tollgate.provider_cache.savings", null,
+        "What the providers' prompt caches saved: cache reads × (input price − cached input price), in tollgate.currency.");
 
     private static readonly Counter<long> Rejections = Meter.CreateCounter<long>("tollgate.rejections", "{request}", "Requests the gateway answered with an error of its own, by error.type (the Tollgate error code).");
 
@@ -75,11 +81,26 @@ internal sealed class GatewayTelemetry(GatewaySettings settings)
             TokenUsage.Record(record.OutputTokens, output);
         }
 
-        if (record.Cost != 0)
+        if (record.Cost != 0 || record.CacheSavings != 0 || record.ProviderCacheSavings != 0)
         {
+            // The money counters: the cost and what caches saved, each only when not zero (a zero adds a series and nothing else).
             AddIfSet(ref owner, "tollgate.cost_center", record.Attribution.CostCenter);
             owner.Add("tollgate.currency", record.Currency);
-            Cost.Add((double)record.Cost, owner);
+            if (record.Cost != 0)
+            {
+                Cost.Add((double)record.Cost, owner);
+            }
+
+            if (record.ProviderCacheSavings != 0)
+            {
+                ProviderCacheSavings.Add((double)record.ProviderCacheSavings, owner);
+            }
+
+            if (record.CacheSavings != 0)
+            {
+                AddIfSet(ref owner, "tollgate.cache_hit_kind", record.CacheHit);
+                CacheSavings.Add((double)record.CacheSavings, owner);
+            }
         }
 
         if (Source.HasListeners())
@@ -133,7 +154,22 @@ internal sealed class GatewayTelemetry(GatewaySettings settings)
         span.SetTag("tollgate.cost_center", record.Attribution.CostCenter);
         span.SetTag("tollgate.cost", (double)record.Cost);
         span.SetTag("tollgate.currency", record.Currency);
-        span.SetTag("tollgate.cache_hit", false); // no response cache yet: every call reached the provider
+        span.SetTag("tollgate.cache_hit", record.CacheHit is not null); // true: the response cache answered, no provider was called
+        if (record.CacheHit is { } kind)
+        {
+            span.SetTag("tollgate.cache_hit_kind", kind);
+        }
+
+        if (record.CacheSavings != 0)
+        {
+            span.SetTag("tollgate.cache_savings", (double)record.CacheSavings);
+        }
+
+        if (record.ProviderCacheSavings != 0)
+        {
+            span.SetTag("tollgate.provider_cache_savings", (double)record.ProviderCacheSavings);
+        }
+
         span.SetTag("tollgate.usage_estimated", record.Estimated);
         if (settings.TelemetryEndUser && record.Attribution.User is { } user)
         {
