@@ -288,6 +288,16 @@ test('every page renders at 1280 and 800 px without console errors; screenshots 
                 const target = path === 'consumer-usage' ? `consumer-usage?consumer=${encodeURIComponent(`key:${app.id}`)}` : path;
                 await go(page, target, title);
                 assert.equal(await page.locator('[role="alert"]').count(), 0, `${title}: no error shown`);
+                if (path === 'overview' && width === 1280) {
+                    // The response cache's figures beside the savings: the calls it answered and what providers' prompt caches saved.
+                    const { savings } = (await adminGet(handle.gw, '/admin/reports/overview?time_zone=UTC&top=10')).json;
+                    const [hits, provider] = (await page.locator('[data-figure="cache"]').textContent()).split(' / ');
+                    assert.equal(hits, count(savings.cache_hits));
+                    assert.equal(Number(provider.replace(/[$,]/g, '')), savings.provider_cache);
+                }
+                if (path === 'usage' || path === 'chargeback') {
+                    for (const column of ['Cache hits', 'Provider cache savings']) await page.getByRole('columnheader', { name: column, exact: true, includeHidden: true }).first().waitFor({ state: 'attached' });
+                }
                 await page.screenshot({ path: join(SHOTS, `${path}-${width}.png`), fullPage: true });
             }
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -29,6 +29,8 @@ export function Chargeback({ zone }) {
             { label: 'Output', numeric: true, value: (r) => count(r.output_tokens) },
             { label: 'Cost', numeric: true, value: (r) => money(r.cost) },
             { label: 'Cost / request', numeric: true, value: (r) => money(r.cost_per_request) },
+            { label: 'Cache hits', numeric: true, value: (r) => count(r.cache_hits) },
+            { label: 'Provider cache savings', numeric: true, value: (r) => money(r.provider_cache_savings) },
         ]} />`}</${Loaded}>
     </${Page}>`;
 }

@@ -19,6 +19,7 @@ export function Overview({ zone }) {
                 <${Card} label="Spend this month" value=${money(overview.month.spend)} detail=${`${count(overview.month.requests)} requests`} />
                 <${Card} label="Month-end forecast" value=${money(overview.month.forecast_spend)} detail="this month so far + the last 7 days' daily average × days left" />
                 <${Card} label="Saved by caching / routing" value=${`${money(overview.savings.cache)} / ${money(overview.savings.routing)}`} detail="this month, against the provider price of the calls they replaced" />
+                <${Card} label="Cache hits / provider caching" figure="cache" value=${`${count(overview.savings.cache_hits)} / ${money(overview.savings.provider_cache)}`} detail="this month: calls the response cache answered; what providers' prompt caches saved on cached input" />
             </div>
             <section class="panel" aria-labelledby="daily-title">
                 <div class="panel-head">
@@ -53,4 +54,4 @@ export function Overview({ zone }) {
     </${Page}>`;
 }
 
-const Card = ({ label, value, detail }) => html`<div class="card"><span class="card-label">${label}</span><strong class="card-value">${value}</strong><span class="card-detail">${detail}</span></div>`;
+const Card = ({ label, value, detail, figure }) => html`<div class="card"><span class="card-label">${label}</span><strong class="card-value" data-figure=${figure}>${value}</strong><span class="card-detail">${detail}</span></div>`;

@@ -31,6 +31,8 @@ export function UsageExplorer({ zone }) {
                 { label: 'Cached', numeric: true, value: (r) => count(r.cached_tokens) },
                 { label: 'Output', numeric: true, value: (r) => count(r.output_tokens) },
                 { label: 'Cost', numeric: true, value: (r) => money(r.cost) },
+                { label: 'Cache hits', numeric: true, value: (r) => count(r.cache_hits) },
+                { label: 'Provider cache savings', numeric: true, value: (r) => money(r.provider_cache_savings) },
             ]} />`}</${Loaded}>` : html`<p class="error" role="alert">"From" must not be after "To".</p>`}
     </${Page}>`;
 }
