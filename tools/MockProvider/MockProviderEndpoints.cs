@@ -233,7 +233,11 @@ internal static class MockProviderEndpoints
 
         var root = body.RootElement;
         var model = root.TryGetProperty("model", out var m) ? m.GetString() ?? "" : "";
-        var inputs = root.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Array ? input.GetArrayLength() : 1;
+        // Each vector follows from its input's text, so a test can tell which input a vector belongs to.
+        var texts = root.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Array && input.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number)
+            ? [.. input.EnumerateArray().Select(e => e.GetRawText())]
+            : new[] { input.ValueKind == JsonValueKind.Undefined ? "" : input.GetRawText() };
+        var inputs = texts.Length;
         var base64 = root.TryGetProperty("encoding_format", out var ef) && ef.GetString() == "base64";
         var dimensions = root.TryGetProperty("dimensions", out var d) && d.TryGetInt32(out var dims) ? dims : options.EmbeddingDimensions;
         var plan = MockPlan.From(context.Request, options, null, root);
@@ -252,7 +256,7 @@ internal static class MockProviderEndpoints
                 var vector = new float[dimensions];
                 for (var j = 0; j < dimensions; j++)
                 {
-                    vector[j] = (float)Math.Sin(i + j + 1);
+                    vector[j] = (float)Math.Sin(Seed(texts[i]) + j + 1);
                 }
 
                 w.WriteStartObject();
@@ -286,6 +290,18 @@ internal static class MockProviderEndpoints
             w.WriteEndObject();
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>A stable number from a text (string.GetHashCode differs per process).</summary>
+    internal static int Seed(string text)
+    {
+        var seed = 17;
+        foreach (var c in text)
+        {
+            seed = unchecked((seed * 31) + c) % 100_003;
+        }
+
+        return seed;
     }
 
     private static async Task MessagesAsync(HttpContext context, MockOptions options, MockRequestLog log)

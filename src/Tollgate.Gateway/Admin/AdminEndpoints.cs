@@ -56,6 +56,7 @@ internal static class AdminEndpoints
         admin.MapGet("/export/focus", Reports.FocusExport.HandleAsync);
         admin.MapGovernance();
         admin.MapRoutes();
+        admin.MapCache();
 
         admin.MapPost("/webhooks", CreateWebhookAsync);
         admin.MapGet("/webhooks", (AlertService alerts) => Json(alerts.Webhooks().Select(h => new { h.Id, h.Url, h.Events, h.CreatedAt })));

@@ -16,6 +16,7 @@ internal static class AuditSnapshots
         s["budgets"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.Budgets.FirstOrDefault(b => b.Id == id);
         s["plans"] = (sp, name) => sp.GetRequiredService<GovernanceStore>().Current.Plans.GetValueOrDefault(name);
         s["routes"] = (sp, name) => sp.GetRequiredService<Routing.RouteTable>().Find(name) is { } r ? RouteEndpoints.RouteView.From(r) : null;
+        s["cache-policies"] = (sp, id) => sp.GetRequiredService<Caching.CachePolicyTable>().Find(id);
         s["limits"] = (sp, id) => sp.GetRequiredService<GovernanceStore>().Current.Limits.FirstOrDefault(l => l.Id == id);
         s["prices"] = (sp, path) =>
         {

@@ -90,13 +90,16 @@ internal sealed class CounterRebuilder(ICounterStore counters, GovernanceStore c
         }
     }
 
-    /// <summary>The ledger's totals of one subject (a scope's name and value), and of one model if given, in [start, end).</summary>
+    /// <summary>
+    /// The ledger's totals of one subject (a scope's name and value), and of one model if given, in [start, end). Calls the
+    /// response cache answered count for RPM only, so not among the requests that daily caps count.
+    /// </summary>
     private Totals Sum(string scope, string subject, DateTimeOffset start, DateTimeOffset end, string? model = null)
     {
         var dimension = (Scope.Find(scope) ?? throw new ArgumentOutOfRangeException(nameof(scope))).Name;
         var filters = model is null ? new Dictionary<string, string> { [dimension] = subject } : new() { [dimension] = subject, ["model"] = model };
         return query.Totals(start, end, filters) is { } row
-            ? new((long)row["requests"]!, Money.ToE10((decimal)row["cost"]!), (long)row["input_tokens"]!, (long)row["output_tokens"]!, (long)row["cached_tokens"]!)
+            ? new((long)row["requests"]! - (long)row["cache_hits"]!, Money.ToE10((decimal)row["cost"]!), (long)row["input_tokens"]!, (long)row["output_tokens"]!, (long)row["cached_tokens"]!)
             : default;
     }
 

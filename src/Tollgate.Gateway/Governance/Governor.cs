@@ -37,7 +37,9 @@ internal sealed class Governor(
     /// of them and <paramref name="provider"/>'s model, so a fallback cannot take spend past a hard limit.</param>
     /// <param name="alertOnRefusal">False when a refusal may still be served otherwise (a route's downgrade): the
     /// <c>budget.exceeded</c> and <c>quota.exhausted</c> alerts then come from the reservation that really refuses.</param>
-    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap, bool calibrates = true, IReadOnlyList<(Provider Provider, string UpstreamModel)>? alsoPricedAt = null, bool alertOnRefusal = true)
+    /// <param name="writesCache">True when the gateway itself may mark the prompt for the provider's cache (a policy's
+    /// <c>anthropic_auto</c>): input is then reserved at the cache-write price as if the request had marked it.</param>
+    public async ValueTask<ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, Provider provider, string model, string upstreamModel, ReadOnlyMemory<byte> requestBody, long outputCap, bool calibrates = true, IReadOnlyList<(Provider Provider, string UpstreamModel)>? alsoPricedAt = null, bool alertOnRefusal = true, bool writesCache = false)
     {
         var now = time.GetUtcNow();
         var plan = planner.For(key, attribution, model, now);
@@ -90,6 +92,7 @@ internal sealed class Governor(
         if (plan.Estimates)
         {
             estimate = TokenEstimator.EstimateInput(requestBody.Span, out var marksCache);
+            marksCache |= writesCache;
             var input = calibration.Reserve(model, estimate);
             tokens = input + outputCap;
             costE10 = ReservedCost(prices.Find(provider, upstreamModel), input, outputCap, marksCache);
@@ -136,6 +139,33 @@ internal sealed class Governor(
         }
 
         return new(new Reservation(this, plan, charges, probes, key, model, calibrates ? estimate : 0), null, RateHeaders(lines, outcome.Rates));
+    }
+
+    /// <summary>
+    /// A call the response cache answers: one request against the RPM limits that apply, nothing else (no tokens, no
+    /// money, no daily request cap). A refusal when an RPM limit is reached; either way, the rate-limit state.
+    /// </summary>
+    public async ValueTask<(GatewayError? Refusal, RateLimitHeaders? Headers)> CountCachedAsync(VirtualKey key, Attribution attribution, string model)
+    {
+        var now = time.GetUtcNow();
+        var lines = Array.FindAll(planner.For(key, attribution, model, now).Lines, l => l.Source == LineSource.Rate && l.Measure == Measure.Requests);
+        if (lines.Length == 0)
+        {
+            return (null, null);
+        }
+
+        ReserveOutcome outcome;
+        try
+        {
+            outcome = await counters.ReserveAsync([.. lines.Select(l => new CounterCharge(l.Key, CounterKind.Rate, 1, l.Limit, l.End))], now);
+        }
+        catch (CounterStoreUnavailableException)
+        {
+            return (settings.RateLimitsFailOpen ? null : GatewayError.GovernanceUnavailable, null);
+        }
+
+        var headers = RateHeaders(lines, outcome.Rates);
+        return (outcome.Accepted ? null : Refusal(lines[outcome.FailedLine], outcome.RetryAfter), headers);
     }
 
     /// <summary>

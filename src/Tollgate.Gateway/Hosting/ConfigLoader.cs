@@ -21,6 +21,7 @@ internal sealed partial class ConfigLoader(
     KeyService keys,
     GovernanceStore governance,
     RouteTable routes,
+    Caching.CachePolicyTable cachePolicies,
     CounterRebuilder rebuilder,
     ConfigSync sync,
     TimeProvider time,
@@ -28,7 +29,7 @@ internal sealed partial class ConfigLoader(
 {
     private static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
     private readonly Lock _applyLock = new();
-    private Managed _managed = new([], [], [], [], [], [], [], []);
+    private Managed _managed = new([], [], [], [], [], [], [], [], []);
 
     /// <summary>The ids (names for providers, plans and routes) of objects the file manages, by admin collection.</summary>
     public bool IsManaged(string collection, string id) => _managed.For(collection)?.Contains(id) ?? false;
@@ -100,7 +101,7 @@ internal sealed partial class ConfigLoader(
         {
             var now = time.GetUtcNow();
             var previous = _managed;
-            var next = new Managed([], [], [], [], [], [], [], []);
+            var next = new Managed([], [], [], [], [], [], [], [], []);
             foreach (var p in config.Providers)
             {
                 var kind = ProviderKinds.Parse(p.Kind) ?? throw new ArgumentException($"provider {p.Name}: unknown kind '{p.Kind}'");
@@ -146,6 +147,12 @@ internal sealed partial class ConfigLoader(
                 next.Routes.Add(r.Name);
             }
 
+            foreach (var c in config.CachePolicies)
+            {
+                cachePolicies.Save(c.ToPolicy(cachePolicies.Find(c.Id)?.CreatedAt ?? now));
+                next.CachePolicies.Add(c.Id);
+            }
+
             foreach (var k in config.Keys)
             {
                 var id = k.Id ?? "key_" + k.Name;
@@ -183,6 +190,11 @@ internal sealed partial class ConfigLoader(
             foreach (var name in previous.Routes.Except(next.Routes))
             {
                 routes.Delete(name);
+            }
+
+            foreach (var id in previous.CachePolicies.Except(next.CachePolicies))
+            {
+                cachePolicies.Delete(id);
             }
 
             RequiredHeaders = [.. settings.RequiredHeaders.Union(config.Policies.RequiredHeaders, StringComparer.OrdinalIgnoreCase)];
@@ -254,11 +266,25 @@ internal sealed partial class ConfigLoader(
                 throw new ArgumentException($"route {r.Name}: listed twice");
             }
         }
+
+        var policyIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in config.CachePolicies)
+        {
+            if (Admin.CacheEndpoints.Validate(c.ToPolicy(DateTimeOffset.UnixEpoch)) is { } invalid)
+            {
+                throw new ArgumentException($"cache policy {c.Id}: {invalid.Message}");
+            }
+
+            if (!policyIds.Add(Required(c.Id, "cache policy id")))
+            {
+                throw new ArgumentException($"cache policy {c.Id}: listed twice");
+            }
+        }
     }
 
     private static string Required(string value, string what) => string.IsNullOrWhiteSpace(value) ? throw new ArgumentException(what + " is required") : value;
 
-    private sealed record Managed(HashSet<string> Providers, HashSet<string> Prices, HashSet<string> Plans, HashSet<string> Budgets, HashSet<string> QuotaRules, HashSet<string> Limits, HashSet<string> Keys, HashSet<string> Routes)
+    private sealed record Managed(HashSet<string> Providers, HashSet<string> Prices, HashSet<string> Plans, HashSet<string> Budgets, HashSet<string> QuotaRules, HashSet<string> Limits, HashSet<string> Keys, HashSet<string> Routes, HashSet<string> CachePolicies)
     {
         public HashSet<string>? For(string collection) => collection switch
         {
@@ -270,6 +296,7 @@ internal sealed partial class ConfigLoader(
             "limits" => Limits,
             "keys" => Keys,
             "routes" => Routes,
+            "cache-policies" => CachePolicies,
             _ => null,
         };
     }

@@ -111,6 +111,7 @@ internal sealed partial class ConfigSync(IServiceProvider services, GatewaySetti
             services.GetRequiredService<PriceCatalog>().Load();
             services.GetRequiredService<GovernanceStore>().Load();
             services.GetRequiredService<Routing.RouteTable>().Load();
+            services.GetRequiredService<Caching.CachePolicyTable>().Load();
             LogReloaded(log);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or System.Security.Cryptography.CryptographicException or FormatException or System.Text.Json.JsonException)

@@ -28,6 +28,8 @@ internal sealed class DeclarativeConfig
 
     public List<RouteEntry> Routes { get; set; } = [];
 
+    public List<CachePolicyEntry> CachePolicies { get; set; } = [];
+
     public PolicyEntry Policies { get; set; } = new();
 
     public sealed class ProviderEntry
@@ -172,6 +174,48 @@ internal sealed class DeclarativeConfig
         public decimal? MaxCostPerMinute { get; set; }
 
         public KeyLimits ToLimits() => new(Rpm, Tpm, MaxCostPerMinute);
+    }
+
+    /// <summary>A cache policy (docs/api.md "Response and embedding cache"): the admin API's fields and defaults; <c>id</c> is required.</summary>
+    public sealed class CachePolicyEntry
+    {
+        public string Id { get; set; } = "";
+
+        public string Scope { get; set; } = Caching.CachePolicy.Global;
+
+        public string? Subject { get; set; }
+
+        public bool Exact { get; set; } = true;
+
+        public SemanticEntry Semantic { get; set; } = new();
+
+        public int TtlSeconds { get; set; } = 3600;
+
+        public string Share { get; set; } = "key";
+
+        public List<string> Models { get; set; } = [];
+
+        public bool Embeddings { get; set; } = true;
+
+        public PromptCachingEntry PromptCaching { get; set; } = new();
+
+        public Caching.CachePolicy ToPolicy(DateTimeOffset createdAt) => new(
+            Id, Scope, Subject, Exact, new Caching.SemanticSettings(Semantic.Enabled, Semantic.Threshold), TtlSeconds, Share, [.. Models], Embeddings,
+            new Caching.PromptCachingSettings(PromptCaching.AnthropicAuto, PromptCaching.OpenaiCacheKey), createdAt);
+    }
+
+    public sealed class SemanticEntry
+    {
+        public bool Enabled { get; set; }
+
+        public double Threshold { get; set; } = 0.95;
+    }
+
+    public sealed class PromptCachingEntry
+    {
+        public bool AnthropicAuto { get; set; }
+
+        public bool OpenaiCacheKey { get; set; }
     }
 
     /// <summary>A route (docs/api.md "Routes"): the admin API's fields; left-out ones take the same defaults.</summary>

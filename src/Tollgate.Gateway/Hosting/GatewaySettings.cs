@@ -47,6 +47,9 @@ internal sealed class GatewaySettings
 
     public int LedgerBatchSize { get; set; } = 2_000;
 
+    /// <summary>The in-process response cache's bound (<c>TOLLGATE_CACHE_MAX_MB</c>): least recently used entries go first.</summary>
+    public int CacheMaxMb { get; set; } = 64;
+
     /// <summary>Prefix of every Redis key, so several deployments (or test runs) can share one Redis.</summary>
     public string RedisPrefix { get; set; } = "tollgate:";
 
@@ -114,6 +117,7 @@ internal sealed class GatewaySettings
         s.MaxSseEventBytes = (int?)Long(env("TOLLGATE_MAX_SSE_EVENT_BYTES"), "TOLLGATE_MAX_SSE_EVENT_BYTES") ?? s.MaxSseEventBytes;
         s.SessionHours = (int?)Long(env("TOLLGATE_SESSION_HOURS"), "TOLLGATE_SESSION_HOURS") ?? s.SessionHours;
         s.LedgerRetentionDays = (int?)Long(env("TOLLGATE_LEDGER_RETENTION_DAYS"), "TOLLGATE_LEDGER_RETENTION_DAYS") ?? s.LedgerRetentionDays;
+        s.CacheMaxMb = (int?)Long(env("TOLLGATE_CACHE_MAX_MB"), "TOLLGATE_CACHE_MAX_MB") ?? s.CacheMaxMb;
         if (env("TOLLGATE_REQUIRED_HEADERS") is { Length: > 0 } required)
         {
             s.RequiredHeaders = required.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -145,6 +149,11 @@ internal sealed class GatewaySettings
         if (MaxBodyBytes < 1024)
         {
             throw new ArgumentException("TOLLGATE_MAX_BODY_BYTES must be at least 1024");
+        }
+
+        if (CacheMaxMb is < 1 or > 1_048_576)
+        {
+            throw new ArgumentException("TOLLGATE_CACHE_MAX_MB must be between 1 and 1048576");
         }
 
         if (UpstreamTimeoutSeconds < 1)

@@ -84,9 +84,12 @@ internal static partial class TollgateApp
             services.AddSingleton<Governance.ICounterStore>(sp => new Governance.RedisCounterStore(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), settings.RedisPrefix));
             services.AddSingleton<Governance.ICircuitStore>(sp => new Governance.RedisCircuitStore(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), settings.RedisPrefix, TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
             services.AddHostedService<Governance.CalibrationSync>();
+            services.AddSingleton<Caching.ICacheStore>(sp => new Caching.RedisCacheStore(
+                sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), settings.RedisPrefix, sp.GetRequiredService<SecretProtector>(), sp.GetRequiredService<ILogger<Caching.RedisCacheStore>>()));
         }
         else
         {
+            services.AddSingleton<Caching.ICacheStore>(sp => new Caching.MemoryCacheStore(settings.CacheMaxMb * 1024L * 1024, sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<Governance.ICounterStore, Governance.InMemoryCounterStore>();
             services.AddSingleton<Governance.ICircuitStore>(new Governance.CircuitBreakers(TimeSpan.FromSeconds(settings.CircuitCooldownSeconds)));
         }
@@ -94,6 +97,8 @@ internal static partial class TollgateApp
         services.AddSingleton<Governance.InputCalibration>();
         services.AddSingleton<Governance.GovernanceStore>();
         services.AddSingleton<Routing.RouteTable>();
+        services.AddSingleton<Caching.CachePolicyTable>();
+        services.AddSingleton<Caching.ResponseCache>();
         services.AddSingleton<Governance.LinePlanner>();
         services.AddSingleton<Governance.GovernanceAlerts>();
         services.AddSingleton<Governance.Governor>();
@@ -173,6 +178,7 @@ internal static partial class TollgateApp
         prices.Load();
         services.GetRequiredService<Governance.GovernanceStore>().Load();
         services.GetRequiredService<Routing.RouteTable>().Load();
+        services.GetRequiredService<Caching.CachePolicyTable>().Load();
         services.GetRequiredService<ConfigLoader>().Load();
         try
         {

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Tollgate.Gateway.Proxy;
 
 /// <summary>A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>; returned on dispose.</summary>
-internal sealed class PooledBuffer : IDisposable
+internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
 {
     private byte[] _array;
 
@@ -18,6 +18,7 @@ internal sealed class PooledBuffer : IDisposable
     /// <summary>Free space of at least <paramref name="sizeHint"/> bytes after the written part.</summary>
     public Memory<byte> GetMemory(int sizeHint = 4096)
     {
+        sizeHint = Math.Max(sizeHint, 1);
         if (_array.Length - Length < sizeHint)
         {
             var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_array.Length * 2, Length + sizeHint));
@@ -28,6 +29,8 @@ internal sealed class PooledBuffer : IDisposable
 
         return _array.AsMemory(Length);
     }
+
+    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
 
     public void Advance(int count) => Length += count;
 

@@ -45,6 +45,13 @@ internal sealed partial class ProxyPipeline
             return;
         }
 
+        // Cache: a stored answer of the route serves the call before any target is chosen.
+        var ticket = cache.Open(context, client.Api, key, attribution, request, body.Span);
+        if (ticket is not null && await ServeCachedAsync(context, client, ticket, key, attribution, request, requestId, started))
+        {
+            return;
+        }
+
         // Choose: a rule or the weights, then a downgrade when a limit that applies is nearly used.
         var (first, reason) = router.Choose(route, key, attribution, context.Request.Headers, body.Span);
         if (route.Downgrade is { } downgrade && first != downgrade.Model && await governor.UsedShareAsync(key, attribution, first) >= downgrade.At)
@@ -60,7 +67,7 @@ internal sealed partial class ProxyPipeline
         }
 
         // The first target's request is built before reserving: a parameter its API cannot take is the client's 400.
-        var forward = BuildRequest(client, chain[0], request, body, route);
+        var forward = BuildRequest(client, chain[0], request, body, route, ticket);
         if (forward.Error is { } untranslatable)
         {
             await ErrorWriter.WriteAsync(context, client.Shape, untranslatable);
@@ -70,18 +77,18 @@ internal sealed partial class ProxyPipeline
         // Govern: one reservation at the dearest target of the chain; refused by a budget or quota, a downgrade that still fits serves the call.
         var outputCap = client.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
         var cheaper = route.Downgrade is { } d && chain[0].Model != d.Model ? d : null;
-        var reserved = await ReserveAsync(key, attribution, chain, body, outputCap, alertOnRefusal: cheaper is null);
+        var reserved = await ReserveAsync(key, attribution, chain, body, outputCap, ticket, alertOnRefusal: cheaper is null);
         if (reserved.Lease is null && cheaper is not null && reserved.Error?.Code is "budget_exceeded" or "token_quota_exceeded")
         {
             // The downgrade serves the call if it fits; if it cannot, or does not fit, the refusal stands, this time with its alert.
             if (router.Target(cheaper.Model, client.Api, Router.ByDowngrade) is { } cheaperTarget
-                && BuildRequest(client, cheaperTarget, request, body, route) is { Error: null } cheaperRequest)
+                && BuildRequest(client, cheaperTarget, request, body, route, ticket) is { Error: null } cheaperRequest)
             {
                 forward.Dispose();
                 (chain, forward) = ([cheaperTarget], cheaperRequest);
             }
 
-            reserved = await ReserveAsync(key, attribution, chain, body, outputCap);
+            reserved = await ReserveAsync(key, attribution, chain, body, outputCap, ticket);
         }
 
         if (reserved.RateHeaders is not null)
@@ -98,13 +105,13 @@ internal sealed partial class ProxyPipeline
 
         context.Response.Headers[RouteHeader] = route.Name;
         var savingsBase = router.Target(route.Targets[0].Model, client.Api, Router.ByWeight) is { } baseline ? prices.Find(baseline.Provider, baseline.UpstreamModel) : null;
-        await AttemptAllAsync(context, client, request, body, route, chain, forward, requestId, key, attribution, started, lease, savingsBase);
+        await AttemptAllAsync(context, client, request, body, route, chain, forward, requestId, key, attribution, started, lease, savingsBase, ticket);
     }
 
     /// <summary>The attempts of one call, each settled as it ends; the call's reservation is settled by the last.</summary>
     private async Task AttemptAllAsync(
         HttpContext context, ClientProtocol client, ParsedRequest request, PooledBuffer body, Route route, List<RouteAttempt> chain, RouteRequest forward,
-        string requestId, VirtualKey key, Attribution attribution, long started, Governance.Reservation lease, ModelPrice? savingsBase)
+        string requestId, VirtualKey key, Attribution attribution, long started, Governance.Reservation lease, ModelPrice? savingsBase, Caching.CacheTicket? ticket)
     {
         Attempted? firstFailure = null;
         var attempt = 0;
@@ -117,7 +124,7 @@ internal sealed partial class ProxyPipeline
                 if (t > 0)
                 {
                     forward.Dispose();
-                    forward = BuildRequest(client, target, request, body, route);
+                    forward = BuildRequest(client, target, request, body, route, ticket);
                     if (forward.Error is not null)
                     {
                         continue; // this fallback cannot take the request; nothing was sent
@@ -132,7 +139,7 @@ internal sealed partial class ProxyPipeline
                     context.Response.Headers[ModelHeader] = target.Model;
                     context.Response.Headers[AttemptsHeader] = attempt.ToString(CultureInfo.InvariantCulture);
                     var call = new UpstreamRequest(HttpMethod.Post, target.Provider.Endpoint(target.Api), forward.Body!.Memory, target.Provider, context.Request.Headers);
-                    var received = await ForwardAsync(context, call, meter, record, started, request.Stream ? forward.Translation?.CreateStream(request.IncludeUsage, request.Model) : null);
+                    var received = await ForwardAsync(context, call, meter, record, started, request.Stream ? forward.Translation?.CreateStream(request.IncludeUsage, request.Model) : null, ticket?.Recorder);
                     var failure = RetryableFailure(context, received, route.Retry);
                     var more = (@try < route.Retry.Attempts || t < chain.Count - 1) && !context.RequestAborted.IsCancellationRequested;
                     if (failure is null || !more)
@@ -148,7 +155,7 @@ internal sealed partial class ProxyPipeline
                             }
 
                             RememberOwner(client, target.Provider, record);
-                            await DeliverAsync(context, client, shown.Target.Provider, shown.Received, shown.Record, shown.Translation, earlierCost);
+                            await DeliverAsync(context, client, shown.Target.Provider, shown.Received, shown.Record, shown.Translation, earlierCost, shown == last ? ticket : null);
                         }
 
                         return;
@@ -290,27 +297,27 @@ internal sealed partial class ProxyPipeline
         ErrorClass = "not_sent",
     });
 
-    private ValueTask<Governance.ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, List<RouteAttempt> chain, PooledBuffer body, long outputCap, bool alertOnRefusal = true) =>
+    private ValueTask<Governance.ReserveResult> ReserveAsync(VirtualKey key, Attribution attribution, List<RouteAttempt> chain, PooledBuffer body, long outputCap, Caching.CacheTicket? ticket, bool alertOnRefusal = true) =>
         governor.ReserveAsync(key, attribution, chain[0].Provider, chain[0].Model, chain[0].UpstreamModel, body.Memory, outputCap, calibrates: true,
-            alsoPricedAt: [.. chain.Skip(1).Select(a => (a.Provider, a.UpstreamModel))], alertOnRefusal);
+            alsoPricedAt: [.. chain.Skip(1).Select(a => (a.Provider, a.UpstreamModel))], alertOnRefusal, writesCache: chain.Any(a => WritesCache(ticket, a.Provider)));
 
     /// <summary>
     /// The body one target is sent: the client's bytes with the model replaced (byte splicing, as for a direct call), or,
     /// when the target speaks the other API, the request translated (Anthropic's required <c>max_tokens</c> defaults to
     /// the gateway's output cap; parameters the other API lacks are refused by name unless the route drops them).
     /// </summary>
-    private RouteRequest BuildRequest(ClientProtocol client, RouteAttempt target, ParsedRequest request, PooledBuffer body, Route route)
+    private RouteRequest BuildRequest(ClientProtocol client, RouteAttempt target, ParsedRequest request, PooledBuffer body, Route route, Caching.CacheTicket? ticket)
     {
         if (Translation.Between(client.Api, target.Api) is not { } translation)
         {
             var injected = ProviderProtocol.SameAs(client).InjectsStreamUsage(request);
-            return new RouteRequest(BodyRewriter.Rewrite(body.Span, request, target.UpstreamModel, injected), injected, null, null);
+            return new RouteRequest(WithPromptCaching(BodyRewriter.Rewrite(body.Span, request, target.UpstreamModel, injected), ticket, target.Provider, target.Api, target.UpstreamModel), injected, null, null);
         }
 
         var options = new TranslationOptions(target.UpstreamModel, (int)Math.Min(settings.DefaultOutputCap, int.MaxValue), route.DropUnsupportedParams, target.Provider.Kind);
         return translation.TranslateRequest(body.Span, options, out var translated) is { } error
             ? new RouteRequest(null, false, error.ToGatewayError(), null)
-            : new RouteRequest(translated, false, null, translation);
+            : new RouteRequest(WithPromptCaching(translated!, ticket, target.Provider, target.Api, target.UpstreamModel), false, null, translation);
     }
 
     /// <summary>The body of one attempt's request and the translation it went through (null: the client's own API), or why it cannot be made.</summary>

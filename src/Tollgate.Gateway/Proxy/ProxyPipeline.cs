@@ -33,6 +33,7 @@ internal sealed partial class ProxyPipeline(
     Routing.TargetCooldowns cooldowns,
     GatewaySettings settings,
     Telemetry.GatewayTelemetry telemetry,
+    Caching.ResponseCache cache,
     TimeProvider time,
     ILogger<ProxyPipeline> log)
 {
@@ -94,10 +95,21 @@ internal sealed partial class ProxyPipeline(
                 return;
             }
 
-            // Govern: reserve against every limit, all or nothing; the rate-limit state goes out on refusals too.
+            // Cache: a stored answer serves the call without reaching the provider.
+            var ticket = cache.Open(context, client.Api, key, attribution, request, body.Span);
+            if (ticket is not null && await ServeCachedAsync(context, client, ticket, key, attribution, request, requestId, started))
+            {
+                return;
+            }
+
+            // The body to send (the model name spliced, stream usage asked for, the policy's prompt caching), then govern:
+            // reserve against every limit, all or nothing; the rate-limit state goes out on refusals too.
             var upstreamModel = request.Model[(slash + 1)..];
+            var injected = api.InjectsStreamUsage(request);
+            var rewritten = ticket?.Inputs is { } inputs && ticket.Keep ? inputs.ForwardBody(body.Span, upstreamModel) : BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
+            using var forwardBody = WithPromptCaching(rewritten, ticket, provider, api.Api, upstreamModel);
             var outputCap = client.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
-            var (lease, refusal, rateHeaders) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap, calibrates: request.PreviousResponseId is null);
+            var (lease, refusal, rateHeaders) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap, calibrates: request.PreviousResponseId is null, writesCache: WritesCache(ticket, provider));
             if (rateHeaders is not null)
             {
                 client.WriteRateHeaders(context.Response, rateHeaders, time.GetUtcNow());
@@ -110,11 +122,10 @@ internal sealed partial class ProxyPipeline(
             }
 
             // Forward → receive → settle → deliver.
-            var injected = api.InjectsStreamUsage(request);
-            using var forwardBody = BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
             var record = NewRecord(requestId, key, attribution, client.Operation, provider, request.Model, request.Stream);
+            record.CacheSavings = ticket?.Inputs?.Savings(CostOf) ?? 0m;
             using var meter = api.CreateMeter(injected);
-            await ExchangeAsync(context, client, new UpstreamRequest(HttpMethod.Post, api.Endpoint(provider), forwardBody.Memory, provider, context.Request.Headers), meter, body, record, started, lease);
+            await ExchangeAsync(context, client, new UpstreamRequest(HttpMethod.Post, api.Endpoint(provider), forwardBody.Memory, provider, context.Request.Headers), meter, body, record, started, lease, ticket);
         }
     }
 
@@ -243,21 +254,21 @@ internal sealed partial class ProxyPipeline(
     }
 
     /// <summary>Forward → receive → settle → deliver: one exchange with a provider, settled exactly once.</summary>
-    private async Task ExchangeAsync(HttpContext context, ClientProtocol client, UpstreamRequest call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started, Governance.Reservation lease)
+    private async Task ExchangeAsync(HttpContext context, ClientProtocol client, UpstreamRequest call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started, Governance.Reservation lease, Caching.CacheTicket? ticket = null)
     {
-        using var received = await ForwardAsync(context, call, meter, record, started);
+        using var received = await ForwardAsync(context, call, meter, record, started, recorder: ticket?.Recorder);
         await SettleAsync(context, received, meter, requestBody, call.Provider, record, started, lease);
         RememberOwner(client, call.Provider, record);
-        await DeliverAsync(context, client, call.Provider, received, record);
+        await DeliverAsync(context, client, call.Provider, received, record, ticket: ticket);
     }
 
     /// <summary>Sends one request to a provider and takes in its answer (a stream is relayed until its usage arrives).</summary>
-    private async Task<Received> ForwardAsync(HttpContext context, UpstreamRequest call, UsageMeter meter, UsageRecord record, long started, Protocols.Translation.StreamTranslator? translator = null)
+    private async Task<Received> ForwardAsync(HttpContext context, UpstreamRequest call, UsageMeter meter, UsageRecord record, long started, Protocols.Translation.StreamTranslator? translator = null, System.Buffers.ArrayBufferWriter<byte>? recorder = null)
     {
         var cap = settings.UpstreamTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : record.Stream ? (TimeSpan?)null : DefaultNonStreamingCap;
         var deadline = new UpstreamDeadline(_idleTimeout, cap, context.RequestAborted);
         var response = await upstream.SendAsync(call, deadline);
-        return await ReceiveAsync(context, response, meter, deadline, record, started, translator);
+        return await ReceiveAsync(context, response, meter, deadline, record, started, translator, recorder);
     }
 
     /// <summary>A Responses API answer's owner is known before the client has the end of it, so a follow-up sent right after finds it.</summary>
@@ -273,7 +284,7 @@ internal sealed partial class ProxyPipeline(
     /// Takes in the provider's answer: a whole body (answers and error bodies), or a stream relayed until its usage
     /// arrives (the client sees its events as they come; the end waits for settlement). Failures become values.
     /// </summary>
-    private async Task<Received> ReceiveAsync(HttpContext context, UpstreamResponse response, UsageMeter meter, UpstreamDeadline deadline, UsageRecord record, long started, Protocols.Translation.StreamTranslator? translator)
+    private async Task<Received> ReceiveAsync(HttpContext context, UpstreamResponse response, UsageMeter meter, UpstreamDeadline deadline, UsageRecord record, long started, Protocols.Translation.StreamTranslator? translator, System.Buffers.ArrayBufferWriter<byte>? recorder)
     {
         if (response.Failure != UpstreamFailure.None)
         {
@@ -291,7 +302,7 @@ internal sealed partial class ProxyPipeline(
                 http.Headers.CacheControl = "no-cache";
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
                 await http.StartAsync(deadline.Token);
-                relay = new SseRelay(await response.Message!.Content.ReadAsStreamAsync(deadline.Token), http.BodyWriter, meter, deadline, settings.MaxSseEventBytes, translator);
+                relay = new SseRelay(await response.Message!.Content.ReadAsStreamAsync(deadline.Token), http.BodyWriter, meter, deadline, settings.MaxSseEventBytes, translator, recorder);
                 await relay.RelayUntilUsageAsync(() => record.TimeToFirstTokenMs = Elapsed(started));
                 return new Received(response, deadline, UpstreamFailure.None, null, relay);
             }
@@ -362,6 +373,7 @@ internal sealed partial class ProxyPipeline(
         var upstreamModel = record.RequestedModel[(provider.Name.Length + 1)..];
         var price = prices.Find(provider, upstreamModel) ?? (meter.ServedModel is { } served ? prices.Find(provider, served) : null);
         record.Cost = price?.Cost(usage) ?? 0m;
+        record.ProviderCacheSavings = price?.ProviderCacheSavings(usage) ?? 0m;
         record.ChargeAt(price);
         record.Currency = price?.Currency ?? PriceCatalog.DefaultCurrency;
         if (savingsBase is not null && record.Status < 400)
@@ -388,9 +400,11 @@ internal sealed partial class ProxyPipeline(
     /// 502 for its 5xx, an error in the client's API (as an error event when a stream is under way), or the stream's end.
     /// The call is settled already; a client leaving now changes nothing. With a <paramref name="translation"/>, the
     /// provider's answer or error body is translated to the client's API first. <c>X-Tollgate-Cost</c> is the cost of the
-    /// whole call: the answer's and what <paramref name="earlierCost"/> the attempts before it cost.
+    /// whole call: the answer's and what <paramref name="earlierCost"/> the attempts before it cost. A successful answer
+    /// is stored in the cache when the <paramref name="ticket"/> says so: a body before the client gets it, a stream once
+    /// the client has its terminal event.
     /// </summary>
-    private static async Task DeliverAsync(HttpContext context, ClientProtocol client, Provider provider, Received received, UsageRecord record, Protocols.Translation.Translation? translation = null, decimal earlierCost = 0)
+    private static async Task DeliverAsync(HttpContext context, ClientProtocol client, Provider provider, Received received, UsageRecord record, Protocols.Translation.Translation? translation = null, decimal earlierCost = 0, Caching.CacheTicket? ticket = null)
     {
         var http = context.Response;
         var status = received.Response.Status;
@@ -417,6 +431,11 @@ internal sealed partial class ProxyPipeline(
             if (received.Relay is { } relay)
             {
                 await relay.FinishAsync();
+                if (ticket is not null)
+                {
+                    await ticket.KeepStreamAsync(record);
+                }
+
                 return;
             }
 
@@ -443,6 +462,11 @@ internal sealed partial class ProxyPipeline(
             if (translation is not null)
             {
                 http.ContentType = "application/json";
+            }
+
+            if (ticket is not null && status < 400)
+            {
+                body = await ticket.CompleteAsync(body, record);
             }
 
             http.ContentLength = body.Length;

@@ -18,7 +18,7 @@ namespace Tollgate.Gateway.Proxy;
 /// reads the provider's events, and the client gets what the translator makes of them instead of the bytes.
 /// </para>
 /// </summary>
-internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter meter, UpstreamDeadline deadline, int maxEventBytes, Protocols.Translation.StreamTranslator? translator = null) : IDisposable
+internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter meter, UpstreamDeadline deadline, int maxEventBytes, Protocols.Translation.StreamTranslator? translator = null, ArrayBufferWriter<byte>? recorder = null) : IDisposable
 {
     private const int BufferSize = 16 * 1024;
 
@@ -189,7 +189,16 @@ internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter me
         if (!data.IsEmpty)
         {
             action = meter.OnEvent(data);
-            translator?.OnEvent(data, client);
+            if (translator is not null && recorder is not null)
+            {
+                var before = recorder.WrittenCount;
+                translator.OnEvent(data, recorder);
+                client.Write(recorder.WrittenSpan[before..]);
+            }
+            else
+            {
+                translator?.OnEvent(data, client);
+            }
         }
 
         if (translator is not null)
@@ -202,13 +211,20 @@ internal sealed class SseRelay(Stream upstream, PipeWriter client, UsageMeter me
             case SseAction.Drop:
                 return;
             case SseAction.ForwardWithoutNullUsage when NullUsage(evt, out var from, out var to):
-                client.Write(evt[..from]);
-                client.Write(evt[to..]);
+                Write(evt[..from]);
+                Write(evt[to..]);
                 return;
             default:
-                client.Write(evt);
+                Write(evt);
                 return;
         }
+    }
+
+    /// <summary>Passes bytes on to the client, and to the recorder when the answer is to be cached.</summary>
+    private void Write(ReadOnlySpan<byte> bytes)
+    {
+        client.Write(bytes);
+        recorder?.Write(bytes);
     }
 
     /// <summary>The payload of the event's <c>data:</c> line (these APIs send one per event).</summary>

@@ -184,6 +184,11 @@ internal abstract class Database
             spec TEXT NOT NULL,
             created_at {I} NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS cache_policies (
+            id TEXT PRIMARY KEY,
+            spec TEXT NOT NULL,
+            created_at {I} NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS usage (
             id TEXT PRIMARY KEY,
             ts {I} NOT NULL,

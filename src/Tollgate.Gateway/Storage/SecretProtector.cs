@@ -53,23 +53,32 @@ internal sealed class SecretProtector
         return new SecretProtector(Convert.FromBase64String(File.ReadAllText(path).Trim()));
     }
 
-    public string Encrypt(string plaintext)
+    public string Encrypt(string plaintext) => Convert.ToBase64String(Seal(Encoding.UTF8.GetBytes(plaintext)));
+
+    public string Decrypt(string stored) => Encoding.UTF8.GetString(Unseal(Convert.FromBase64String(stored)));
+
+    /// <summary>Encrypts bytes: nonce[12] | tag[16] | ciphertext.</summary>
+    public byte[] Seal(ReadOnlySpan<byte> plain)
     {
-        var plain = Encoding.UTF8.GetBytes(plaintext);
         var output = new byte[NonceSize + TagSize + plain.Length];
         var nonce = output.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(_key, TagSize);
         aes.Encrypt(nonce, plain, output.AsSpan(NonceSize + TagSize), output.AsSpan(NonceSize, TagSize));
-        return Convert.ToBase64String(output);
+        return output;
     }
 
-    public string Decrypt(string stored)
+    /// <summary>Decrypts what <see cref="Seal"/> made; throws <see cref="CryptographicException"/> on anything else or a different key.</summary>
+    public byte[] Unseal(ReadOnlySpan<byte> data)
     {
-        var data = Convert.FromBase64String(stored);
+        if (data.Length < NonceSize + TagSize)
+        {
+            throw new CryptographicException("The sealed data is too short.");
+        }
+
         var plain = new byte[data.Length - NonceSize - TagSize];
         using var aes = new AesGcm(_key, TagSize);
-        aes.Decrypt(data.AsSpan(0, NonceSize), data.AsSpan(NonceSize + TagSize), data.AsSpan(NonceSize, TagSize), plain);
-        return Encoding.UTF8.GetString(plain);
+        aes.Decrypt(data[..NonceSize], data[(NonceSize + TagSize)..], data.Slice(NonceSize, TagSize), plain);
+        return plain;
     }
 }
