@@ -42,6 +42,32 @@ internal sealed class Features
     }
 }
 
+/// <summary>
+/// A fixed rule over v3 and a learned candidate, nothing fitted on v3's own (contaminated) tuning data: <c>or</c> = High
+/// when v3 or the inner candidate says High; <c>gate-zh</c> = Chinese prompts by v3 (the MiniLM vocabulary lacks most
+/// CJK characters), the others by the inner candidate; <c>gate-zh-or</c> = Chinese by v3, the others by v3 or the inner one.
+/// </summary>
+internal sealed class V3Rule(string name, ICandidate inner, double[] v3Score, string rule, List<Example> data) : ICandidate
+{
+    public string Name => name;
+    public string[] Grid => inner.Grid;
+    public ICandidate Inner => inner;
+    public double[][] Scores(int[] train, int[] test) => inner.Scores(train, test);
+
+    public bool Combine(int i, bool innerPred)
+    {
+        var v3 = v3Score[i] >= ComplexityClassifier.Threshold;
+        var zh = data[i].Lang == "zh"; // in production: the share of CJK characters
+        return rule switch
+        {
+            "or" => v3 || innerPred,
+            "gate-zh" => zh ? v3 : innerPred,
+            "gate-zh-or" => zh ? v3 : v3 || innerPred,
+            _ => throw new ArgumentException(rule),
+        };
+    }
+}
+
 internal sealed class FixedScore(string name, double[] score, double? threshold) : ICandidate
 {
     public string Name => name;
@@ -242,12 +268,21 @@ internal static class Eval
     /// Chooses the grid point and threshold by inner stratified CV on <paramref name="train"/>, refits on all of it and
     /// predicts <paramref name="test"/>.
     /// </summary>
-    public static (bool[] Pred, string Chosen, double Threshold) FitPredict(ICandidate c, int[] train, int[] test, List<Example> data, bool[] y, int seed)
+    public static (bool[] Pred, string Chosen, double Threshold) FitPredict(ICandidate c, int[] train, int[] test, List<Example> data, bool[] y, int seed) =>
+        FitPredictScores(c, train, test, data, y, seed) is var r ? (r.Pred, r.Chosen, r.Threshold) : default;
+
+    public static (bool[] Pred, string Chosen, double Threshold, double[] Scores) FitPredictScores(ICandidate c, int[] train, int[] test, List<Example> data, bool[] y, int seed)
     {
+        if (c is V3Rule rule)
+        {
+            var r = FitPredictScores(rule.Inner, train, test, data, y, seed);
+            return ([.. r.Pred.Select((p, t) => rule.Combine(test[t], p))], r.Chosen, r.Threshold, r.Scores);
+        }
+
         if (c.FixedThreshold is { } fixedT)
         {
             var s = c.Scores(train, test)[0];
-            return ([.. s.Select(v => v >= fixedT)], "fixed", fixedT);
+            return ([.. s.Select(v => v >= fixedT)], "fixed", fixedT, s);
         }
 
         var grid = c.Grid.Length;
@@ -281,7 +316,7 @@ internal static class Eval
         var best = Enumerable.Range(0, grid).Select(g => (g, r: BestThreshold(oof[g], ys)))
             .OrderBy(x => x.r.Cost).ThenBy(x => x.g).First(); // ties: the earlier grid point (the stronger penalty)
         var final = c.Scores(train, test)[best.g];
-        return ([.. final.Select(v => v >= best.r.Threshold)], c.Grid[best.g], best.r.Threshold);
+        return ([.. final.Select(v => v >= best.r.Threshold)], c.Grid[best.g], best.r.Threshold, final);
     }
 }
 

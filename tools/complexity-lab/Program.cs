@@ -50,7 +50,7 @@ var f = Features.Of(data);
 var e = EmbeddingCache.Get(data, trunc, !rawCjk, () => new Embedder(2));
 var y = f.Y;
 var ed = e.Select(v => v.Select(x => (double)x).ToArray()).ToArray();
-double[] lambdas = [0.3, 1, 3, 10, 30, 100, 300, 1000, 3000];
+double[] lambdas = [0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000];
 var nLex = f.Lexical[0].Length;
 var all = new List<ICandidate>
 {
@@ -63,6 +63,10 @@ var all = new List<ICandidate>
     new KnnCandidate("emb-knn", e, y, [3, 5, 9, 15, 25, 41]),
     new CentroidCandidate("emb-centroid", e, y),
 };
+var embLr = all.First(c => c.Name == "emb-lr");
+all.Add(new V3Rule("v3-or-emb", embLr, f.V3Score, "or", data));
+all.Add(new V3Rule("gate-zh", embLr, f.V3Score, "gate-zh", data));
+all.Add(new V3Rule("gate-zh-or", embLr, f.V3Score, "gate-zh-or", data));
 var wanted = args.Length > 2 && !int.TryParse(args[2], out _) ? args[2].Split(',') : null;
 var repeats = args.Length > 2 && int.TryParse(args[^1], out var r) ? r : 1;
 var cands = all.Where(c => wanted is null || wanted.Contains(c.Name)).ToList();
@@ -104,6 +108,35 @@ foreach (var (line, pred) in holdout)
     }
 
     Console.WriteLine($"{line}  vs v3: +{b} -{c} p={McNemar(b, c):F3}");
+}
+
+// Protocol 1b: a stack fitted only where v3 is unseen. emb-lr is trained on the tuning sets as above; a 2-feature
+// logistic over [v3 logit, emb-lr logit] is then fitted and tested by stratified 5-fold CV inside holdout.jsonl
+// (5 seeds, pooled), its threshold the least 2·FN+FP on its training folds.
+if (cands.Any(c => c.Name == "emb-lr"))
+{
+    var embScores = Eval.FitPredictScores(embLr, train, test, data, y, 42).Scores;
+    var stackX = test.Select((i, t) => new[] { f.V3Logit[i], Math.Log(Math.Clamp(embScores[t], 1e-9, 1 - 1e-9) / (1 - Math.Clamp(embScores[t], 1e-9, 1 - 1e-9))) }).ToArray();
+    var pos = test.Select((i, t) => (i, t)).ToDictionary(p => p.i, p => p.t);
+    var rep = new Report(data);
+    var weights = new List<string>();
+    for (var s = 0; s < 5; s++)
+    {
+        foreach (var fold in Eval.Folds(test, data, 5, 2000 + s))
+        {
+            var inFold = fold.ToHashSet();
+            var tr = test.Where(i => !inFold.Contains(i)).ToArray();
+            var m = LogReg.Fit([.. tr.Select(i => stackX[pos[i]])], [.. tr.Select(i => y[i])], [1, 1]);
+            var thr = Eval.BestThreshold([.. tr.Select(i => m.Prob(stackX[pos[i]]))], [.. tr.Select(i => y[i])]).Threshold;
+            weights.Add($"{m.W[0]:F1}/{m.W[1]:F1}/t{thr:F2}");
+            foreach (var i in fold)
+            {
+                rep.Add(i, m.Prob(stackX[pos[i]]) >= thr);
+            }
+        }
+    }
+
+    Console.WriteLine($"{"stack@holdout",-14} {rep.Row()}   [5×5-fold CV inside holdout.jsonl, pooled; std. weights v3/emb/threshold: {string.Join(" ", weights.Take(5))} …]");
 }
 
 // Protocol 2: stratified 5-fold CV over all 748, repeated with fixed seeds; confusion counts pooled over repeats.
