@@ -99,6 +99,7 @@ internal static partial class TollgateApp
         services.AddSingleton<Routing.RouteTable>();
         services.AddSingleton<Caching.CachePolicyTable>();
         services.AddSingleton<Caching.ResponseCache>();
+        services.AddSingleton<Caching.TextEmbedder>();
         services.AddSingleton<Governance.LinePlanner>();
         services.AddSingleton<Governance.GovernanceAlerts>();
         services.AddSingleton<Governance.Governor>();
