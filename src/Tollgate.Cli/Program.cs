@@ -20,7 +20,7 @@ var json = new Option<bool>("--json") { Description = "Print the admin API's JSO
 // The gateway's escaping (JsonOutput), so --json prints what the API sent: "+00:00", not "\u002B00:00".
 var indented = new JsonSerializerOptions { WriteIndented = true, Encoder = JsonOutput.Encoder };
 var compact = new JsonSerializerOptions { Encoder = JsonOutput.Encoder };
-var root = new RootCommand("Tollgate admin CLI: keys, quota rules, budgets, routes, usage and chargeback reports, FOCUS export.") { url, key, json };
+var root = new RootCommand("Tollgate admin CLI: keys, quota rules, budgets, routes, cache policies and the cache, usage and chargeback reports, FOCUS export.") { url, key, json };
 
 Command Cmd(string name, string description, params Symbol[] symbols)
 {
@@ -73,7 +73,8 @@ void Show(ParseResult result, JsonNode? node, params (string Header, Func<JsonNo
     var table = new Table().Border(TableBorder.Rounded);
     foreach (var (header, _) in columns)
     {
-        table.AddColumn(new TableColumn(header));
+        // The first column is the row's name or id: kept whole, so that it can be copied from a narrow terminal.
+        table.AddColumn(table.Columns.Count == 0 ? new TableColumn(header).NoWrap() : new TableColumn(header));
     }
 
     foreach (var row in rows)
@@ -246,6 +247,25 @@ Act(budgetsDelete, async (r, api, cancel) =>
 });
 root.Subcommands.Add(Cmd("budgets", "Soft and hard budgets of teams, projects, users, cost centers, customers", budgetsCreate, budgetsList, budgetsDelete));
 
+// A --file's JSON object (- reads standard input); none: an empty object.
+static async Task<JsonObject> ReadObject(string? file, CancellationToken cancel)
+{
+    if (file is null)
+    {
+        return [];
+    }
+
+    try
+    {
+        return JsonNode.Parse(file == "-" ? await Console.In.ReadToEndAsync(cancel) : await File.ReadAllTextAsync(file, cancel)) as JsonObject
+            ?? throw new JsonException("not a JSON object");
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+    {
+        throw new AdminException(0, "invalid_file", $"{file}: {e.Message}");
+    }
+}
+
 // ── routes ────────────────────────────────────────────────────────────────────────────────────────────────────────
 static string? Targets(JsonNode route) => route["targets"] is JsonArray targets
     ? string.Join(", ", targets.OfType<JsonNode>().Select(t => $"{t["model"]}×{t["weight"]}"))
@@ -264,19 +284,7 @@ var routeFallbacks = new Option<string[]>("--fallback") { Description = "Fallbac
 // The body of a create or edit: the --file's JSON, with --name, --target and --fallback laid over it.
 async Task<JsonObject> RouteBody(ParseResult r, CancellationToken cancel)
 {
-    JsonObject body = [];
-    if (r.GetValue(routeFile) is { } file)
-    {
-        try
-        {
-            body = JsonNode.Parse(file == "-" ? await Console.In.ReadToEndAsync(cancel) : await File.ReadAllTextAsync(file, cancel)) as JsonObject
-                ?? throw new JsonException("not a JSON object");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new AdminException(0, "invalid_file", $"{file}: {e.Message}");
-        }
-    }
+    var body = await ReadObject(r.GetValue(routeFile), cancel);
 
     if (r.GetValue(routeNewName) is { } name)
     {
@@ -359,6 +367,175 @@ Act(chargeback, async (r, api, cancel) =>
         ("cached", b => S(b, "cached_tokens")), ("output", b => S(b, "output_tokens")), ("cost", b => S(b, "cost")), ("cost/request", b => S(b, "cost_per_request")));
 });
 root.Subcommands.Add(Cmd("reports", "Finance reports", chargeback));
+
+// ── cache ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+// What a policy turns on: exact, semantic (with its threshold), embeddings, the provider prompt-caching switches.
+static string Caching(JsonNode p) => string.Join(", ", new[]
+{
+    p["exact"]?.GetValueKind() == JsonValueKind.True ? "exact" : null,
+    p["semantic"]?["enabled"]?.GetValueKind() == JsonValueKind.True ? $"semantic ≥ {p["semantic"]?["threshold"]}" : null,
+    p["embeddings"]?.GetValueKind() == JsonValueKind.True ? "embeddings" : null,
+    p["prompt_caching"]?["anthropic_auto"]?.GetValueKind() == JsonValueKind.True ? "anthropic_auto" : null,
+    p["prompt_caching"]?["openai_cache_key"]?.GetValueKind() == JsonValueKind.True ? "openai_cache_key" : null,
+}.OfType<string>());
+(string, Func<JsonNode, string?>)[] policyColumns =
+[
+    ("id", p => S(p, "id")), ("covers", p => S(p, "scope") + (S(p, "subject") is { } subject ? ":" + subject : "")), ("ttl (s)", p => S(p, "ttl_seconds")),
+    ("share", p => S(p, "share")), ("models", p => p["models"] is JsonArray { Count: 0 } ? "(all)" : S(p, "models")), ("caching", Caching),
+];
+var policyId = new Argument<string>("id") { Description = "Cache policy id (cp_…)" };
+var policyFile = new Option<string?>("--file", "-f") { Description = "JSON file with the policy's fields, as POST /admin/cache-policies takes them (- reads standard input)" };
+var policyScope = new Option<string?>("--scope") { Description = "What the policy covers: global, key, team, project or plan" };
+var policySubject = new Option<string?>("--subject") { Description = "The key id, team, project or plan it covers (none for global)" };
+var policyTtl = new Option<int?>("--ttl") { Description = "Seconds an entry lives (default 3600)" };
+var policyShare = new Option<string?>("--share") { Description = "Namespace entries live in: key, team or global (default key)" };
+var policyModels = new Option<string[]>("--model") { Description = "Model it applies to: provider/model, provider/* or a route (repeat; default: all)" };
+var policyExact = new Option<bool?>("--exact") { Description = "Exact-match caching on or off (true|false; default on)" };
+var policyNoExact = new Option<bool>("--no-exact") { Description = "Exact-match caching off (same as --exact false)" };
+var policySemantic = new Option<bool?>("--semantic") { Description = "Semantic caching on or off (true|false)" };
+var policyThreshold = new Option<double?>("--semantic-threshold") { Description = "Similarity a semantic hit needs, in (0, 1] (default 0.95)" };
+var policyEmbeddings = new Option<bool?>("--embeddings") { Description = "Cache /v1/embeddings inputs one by one (true|false; default on)" };
+var policyNoEmbeddings = new Option<bool>("--no-embeddings") { Description = "Do not cache embeddings (same as --embeddings false)" };
+var policyAnthropicAuto = new Option<bool?>("--anthropic-auto") { Description = "Add Anthropic cache_control breakpoints (true|false; default off)" };
+var policyOpenAiKey = new Option<bool?>("--openai-cache-key") { Description = "Set OpenAI's prompt_cache_key from the namespace (true|false; default off)" };
+Symbol[] policyOptions = [policyFile, policyScope, policySubject, policyTtl, policyShare, policyModels, policyExact, policyNoExact, policySemantic, policyThreshold,
+    policyEmbeddings, policyNoEmbeddings, policyAnthropicAuto, policyOpenAiKey];
+
+void NoContradiction(System.CommandLine.Parsing.CommandResult c)
+{
+    foreach (var (on, off) in new[] { (policyExact, policyNoExact), (policyEmbeddings, policyNoEmbeddings) })
+    {
+        if (c.GetValue(on) is not null && c.GetValue(off))
+        {
+            c.AddError($"Give {on.Name} or {off.Name}, not both.");
+        }
+    }
+}
+
+// The body of a create or edit: the --file's JSON, with the options given laid over it (nested fields one by one).
+async Task<JsonObject> PolicyBody(ParseResult r, CancellationToken cancel)
+{
+    var body = await ReadObject(r.GetValue(policyFile), cancel);
+    JsonObject Nested(string name) => body[name] as JsonObject ?? (JsonObject)(body[name] = new JsonObject());
+    void Set(string field, JsonNode? value)
+    {
+        if (value is not null)
+        {
+            body[field] = value;
+        }
+    }
+
+    Set("scope", r.GetValue(policyScope));
+    Set("subject", r.GetValue(policySubject));
+    Set("ttl_seconds", r.GetValue(policyTtl));
+    Set("share", r.GetValue(policyShare));
+    if (r.GetValue(policyModels) is { Length: > 0 } models)
+    {
+        body["models"] = new JsonArray([.. models.Select(m => (JsonNode)JsonValue.Create(m))]);
+    }
+
+    Set("exact", r.GetValue(policyNoExact) ? false : r.GetValue(policyExact));
+    Set("embeddings", r.GetValue(policyNoEmbeddings) ? false : r.GetValue(policyEmbeddings));
+    if (r.GetValue(policySemantic) is { } semantic)
+    {
+        Nested("semantic")["enabled"] = semantic;
+    }
+
+    if (r.GetValue(policyThreshold) is { } threshold)
+    {
+        Nested("semantic")["threshold"] = threshold;
+    }
+
+    if (r.GetValue(policyAnthropicAuto) is { } anthropicAuto)
+    {
+        Nested("prompt_caching")["anthropic_auto"] = anthropicAuto;
+    }
+
+    if (r.GetValue(policyOpenAiKey) is { } openAiKey)
+    {
+        Nested("prompt_caching")["openai_cache_key"] = openAiKey;
+    }
+
+    return body;
+}
+
+var policiesList = Cmd("list", "List cache policies");
+Act(policiesList, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/cache-policies", cancel), policyColumns));
+var policiesGet = Cmd("get", "Show one cache policy", policyId);
+Act(policiesGet, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/cache-policies/" + Uri.EscapeDataString(r.GetValue(policyId)!), cancel), policyColumns));
+var policiesCreate = Cmd("create", "Create a cache policy from --file, or from --scope, --subject and the other options", policyOptions);
+policiesCreate.Validators.Add(c =>
+{
+    // Without a scope the API makes a global policy, which caches every key's calls: that must be asked for.
+    if (c.GetValue(policyFile) is null && c.GetValue(policyScope) is null)
+    {
+        c.AddError("Give --file policy.json, or --scope (global, key, team, project or plan) and its --subject.");
+    }
+
+    NoContradiction(c);
+});
+Act(policiesCreate, async (r, api, cancel) => Show(r, await api.SendAsync(HttpMethod.Post, "/admin/cache-policies", await PolicyBody(r, cancel), cancel), policyColumns));
+var policiesEdit = Cmd("edit", "Change a cache policy: only the fields --file and the options give", [policyId, .. policyOptions]);
+policiesEdit.Validators.Add(NoContradiction);
+Act(policiesEdit, async (r, api, cancel) =>
+    Show(r, await api.SendAsync(HttpMethod.Patch, "/admin/cache-policies/" + Uri.EscapeDataString(r.GetValue(policyId)!), await PolicyBody(r, cancel), cancel), policyColumns));
+var policiesDelete = Cmd("delete", "Delete a cache policy (its entries stay until they expire or are purged)", policyId);
+Act(policiesDelete, async (r, api, cancel) =>
+{
+    await api.SendAsync(HttpMethod.Delete, "/admin/cache-policies/" + Uri.EscapeDataString(r.GetValue(policyId)!), null, cancel);
+    AnsiConsole.MarkupLine($"[green]deleted[/] {Markup.Escape(r.GetValue(policyId)!)}");
+});
+root.Subcommands.Add(Cmd("cache-policies", "Response cache policies: who gets cached, how long, in which namespace", policiesList, policiesGet, policiesCreate, policiesEdit, policiesDelete));
+
+var stats = Cmd("stats", "Cache hits, misses and savings of a time range (default: everything), and what the cache holds now", from, to);
+Act(stats, async (r, api, cancel) =>
+{
+    var answer = await api.GetAsync("/admin/cache/stats?" + Query(("from", r.GetValue(from)), ("to", r.GetValue(to))), cancel);
+    if (r.GetValue(json) || answer is not JsonObject figures)
+    {
+        Show(r, answer);
+        return;
+    }
+
+    // One object: a row per figure reads better than nine narrow columns.
+    string? Figure(string name) => name == "hit_rate" && figures[name] is { } rate ? rate.GetValue<double>().ToString("P1", CultureInfo.InvariantCulture) : S(figures, name);
+    var rows = new JsonArray([.. new[] { "requests", "exact_hits", "semantic_hits", "misses", "hit_rate", "cache_savings", "provider_cache_savings", "entries", "bytes" }
+        .Select(name => (JsonNode)new JsonObject { ["figure"] = name.Replace('_', ' '), ["value"] = Figure(name) })]);
+    Show(r, rows, ("figure", f => S(f, "figure")), ("value", f => S(f, "value")));
+});
+var purgeScope = new Option<string?>("--scope") { Description = "Namespace to purge: key or team (with --subject), or global" };
+var purgeSubject = new Option<string?>("--subject") { Description = "The key id or team whose namespace to purge" };
+var purgeAll = new Option<bool>("--all") { Description = "Purge every entry of every namespace" };
+var purge = Cmd("purge", "Remove cached entries: one namespace (--scope, --subject), or everything (--all)", purgeScope, purgeSubject, purgeAll);
+purge.Validators.Add(c =>
+{
+    var some = c.GetValue(purgeScope) is not null || c.GetValue(purgeSubject) is not null;
+    if (some == c.GetValue(purgeAll))
+    {
+        c.AddError(some
+            ? "Give --scope and --subject to purge one namespace, or --all alone to purge everything, not both."
+            : "Give --scope key|team --subject <id or team>, or --scope global, to purge one namespace; --all purges everything.");
+    }
+    else if (some && c.GetValue(purgeScope) is null)
+    {
+        c.AddError("--subject needs --scope (key or team).");
+    }
+});
+Act(purge, async (r, api, cancel) =>
+{
+    // No parameters is the API's "everything", which --all stands for; the validator made sure it was asked for.
+    var query = Query(("scope", r.GetValue(purgeScope)), ("subject", r.GetValue(purgeSubject)));
+    var answer = await api.SendAsync(HttpMethod.Delete, "/admin/cache" + (query.Length > 0 ? "?" + query : ""), null, cancel);
+    if (r.GetValue(json))
+    {
+        Show(r, answer);
+        return;
+    }
+
+    var what = r.GetValue(purgeAll) ? "every namespace" : r.GetValue(purgeScope) + (r.GetValue(purgeSubject) is { } s ? ":" + s : "");
+    AnsiConsole.MarkupLine($"[green]purged[/] {answer?["purged"]} entries from {Markup.Escape(what)}");
+});
+root.Subcommands.Add(Cmd("cache", "The response cache: statistics and purges", stats, purge));
 
 // ── export ────────────────────────────────────────────────────────────────────────────────────────────────────────
 var format = new Option<string>("--format") { Description = "csv or parquet", DefaultValueFactory = _ => "csv" };

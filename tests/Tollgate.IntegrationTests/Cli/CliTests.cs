@@ -53,7 +53,7 @@ public sealed class CliTests(GatewayHost host)
         // usage and chargeback reports
         var usage = Json(await Ok("usage", "--group-by", "team", "--json")).EnumerateArray().Single(u => u.GetProperty("team").GetString() == team);
         Assert.Equal((1, 0.000028m), (usage.GetProperty("requests").GetInt32(), usage.GetProperty("cost").GetDecimal()));
-        Assert.Contains($"{team},1,12,0,0,8,0,0.000028,0.000028,0,0", (await Ok("reports", "chargeback", "--by", "team", "--csv")).Split('\n'));
+        Assert.Contains($"{team},1,12,0,0,8,0,0.000028,0.000028,0,0,0,0", (await Ok("reports", "chargeback", "--by", "team", "--csv")).Split('\n'));
 
         // FOCUS export to files
         var dir = Directory.CreateTempSubdirectory("tollgate-cli").FullName;
@@ -117,6 +117,96 @@ public sealed class CliTests(GatewayHost host)
     }
 
     [Fact]
+    public async Task The_CLI_manages_cache_policies_shows_cache_stats_and_purges_a_namespace()
+    {
+        var (keyId, secret) = await host.CreateKey();
+        var team = "cli-cache-" + Guid.NewGuid().ToString("N")[..6];
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var file = Path.Combine(Path.GetTempPath(), team + ".json");
+        await File.WriteAllTextAsync(file, $$$"""{"scope":"team","subject":"{{{team}}}","share":"team","prompt_caching":{"anthropic_auto":true}}""");
+        try
+        {
+            // create from options, and from a file with options laid over it
+            var created = Json(await Ok("cache-policies", "create", "--scope", "key", "--subject", keyId, "--ttl", "60", "--model", "mock/echo", "--model", "mock/small",
+                "--no-embeddings", "--openai-cache-key", "--semantic-threshold", "0.9", "--json"));
+            var id = created.GetProperty("id").GetString()!;
+            Assert.StartsWith("cp_", id, StringComparison.Ordinal);
+            var stored = await host.AdminJson(HttpMethod.Get, "/admin/cache-policies/" + id);
+            Assert.Equal(("key", keyId, 60, true, false), (stored.GetProperty("scope").GetString(), stored.GetProperty("subject").GetString(),
+                stored.GetProperty("ttl_seconds").GetInt32(), stored.GetProperty("exact").GetBoolean(), stored.GetProperty("embeddings").GetBoolean()));
+            Assert.Equal(["mock/echo", "mock/small"], stored.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+            Assert.Equal((false, 0.9), (stored.GetProperty("semantic").GetProperty("enabled").GetBoolean(), stored.GetProperty("semantic").GetProperty("threshold").GetDouble()));
+            Assert.Equal((false, true), (stored.GetProperty("prompt_caching").GetProperty("anthropic_auto").GetBoolean(), stored.GetProperty("prompt_caching").GetProperty("openai_cache_key").GetBoolean()));
+
+            var fromFile = Json(await Ok("cache-policies", "create", "--file", file, "--no-exact", "--json"));
+            var fileId = fromFile.GetProperty("id").GetString()!;
+            var fileStored = await host.AdminJson(HttpMethod.Get, "/admin/cache-policies/" + fileId);
+            Assert.Equal((team, "team", false, true), (fileStored.GetProperty("subject").GetString(), fileStored.GetProperty("share").GetString(),
+                fileStored.GetProperty("exact").GetBoolean(), fileStored.GetProperty("prompt_caching").GetProperty("anthropic_auto").GetBoolean()));
+
+            // listed (table and JSON), shown
+            var table = await Ok("cache-policies", "list");
+            Assert.Contains(id, table, StringComparison.Ordinal);
+            Assert.Contains(fileId, table, StringComparison.Ordinal);
+            Assert.Contains(Json(await Ok("cache-policies", "list", "--json")).EnumerateArray(), p => p.GetProperty("id").GetString() == id);
+            Assert.Contains(id, await Ok("cache-policies", "get", id), StringComparison.Ordinal);
+            Assert.Equal(keyId, Json(await Ok("cache-policies", "get", id, "--json")).GetProperty("subject").GetString());
+
+            // edit changes only what it is given
+            Assert.Equal(120, Json(await Ok("cache-policies", "edit", id, "--ttl", "120", "--json")).GetProperty("ttl_seconds").GetInt32());
+            var edited = await host.AdminJson(HttpMethod.Get, "/admin/cache-policies/" + id);
+            Assert.Equal((120, 2, false, keyId), (edited.GetProperty("ttl_seconds").GetInt32(), edited.GetProperty("models").GetArrayLength(),
+                edited.GetProperty("embeddings").GetBoolean(), edited.GetProperty("subject").GetString()));
+            await Ok("cache-policies", "edit", fileId, "--exact", "--anthropic-auto", "false");
+            var fileEdited = await host.AdminJson(HttpMethod.Get, "/admin/cache-policies/" + fileId);
+            Assert.Equal((true, false), (fileEdited.GetProperty("exact").GetBoolean(), fileEdited.GetProperty("prompt_caching").GetProperty("anthropic_auto").GetBoolean()));
+
+            // a miss and a hit under the policy, then the stats
+            var chat = $$"""{"model":"mock/echo","max_tokens":8,"messages":[{"role":"user","content":"Say {{team}}"}]}""";
+            Assert.Equal("miss", await CacheHeader(secret, chat));
+            Assert.Equal("hit", await CacheHeader(secret, chat));
+            await host.Records(keyId); // the ledger written
+            var stats = Json(await Ok("cache", "stats", "--from", since, "--json"));
+            Assert.Equal(1, stats.GetProperty("exact_hits").GetInt32());
+            Assert.True(stats.GetProperty("misses").GetInt32() >= 1, stats.ToString());
+            Assert.True(stats.GetProperty("requests").GetInt32() >= 2, stats.ToString());
+            Assert.True(stats.GetProperty("cache_savings").GetDecimal() > 0, stats.ToString());
+            Assert.True(stats.GetProperty("entries").GetInt32() >= 1 && stats.GetProperty("bytes").GetInt64() > 0, stats.ToString());
+            var statsTable = await Ok("cache", "stats", "--from", since);
+            Assert.Contains("exact hits", statsTable, StringComparison.Ordinal);
+            Assert.Contains("%", statsTable, StringComparison.Ordinal);
+
+            // purge: a namespace must be named, or --all given
+            var (bare, _, bareError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "cache", "purge");
+            var (both, _, bothError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "cache", "purge", "--all", "--scope", "key", "--subject", keyId);
+            Assert.Equal((1, true), (bare, bareError.Contains("--all", StringComparison.Ordinal)));
+            Assert.Equal((1, true), (both, bothError.Contains("not both", StringComparison.Ordinal)));
+            Assert.Equal("hit", await CacheHeader(secret, chat)); // nothing purged by the refusals
+            Assert.Equal(1, Json(await Ok("cache", "purge", "--scope", "key", "--subject", keyId, "--json")).GetProperty("purged").GetInt32());
+            Assert.Equal("miss", await CacheHeader(secret, chat)); // the entry is gone
+            Assert.Contains("purged 0 entries from team:" + team, await Ok("cache", "purge", "--scope", "team", "--subject", team), StringComparison.Ordinal);
+
+            // the API's refusals come through
+            var (invalid, _, invalidError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "cache-policies", "edit", id, "--ttl", "0");
+            var (noScope, _, noScopeError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "cache-policies", "create", "--ttl", "60");
+            Assert.Equal((1, true), (invalid, invalidError.Contains("ttl_seconds", StringComparison.Ordinal)));
+            Assert.Equal((1, true), (noScope, noScopeError.Contains("--scope", StringComparison.Ordinal)));
+
+            // delete
+            Assert.Contains("deleted", await Ok("cache-policies", "delete", id), StringComparison.Ordinal);
+            await Ok("cache-policies", "delete", fileId);
+            using var gone = await host.Admin(HttpMethod.Get, "/admin/cache-policies/" + id);
+            Assert.Equal(404, (int)gone.StatusCode);
+            Assert.DoesNotContain(id, await Ok("cache-policies", "list", "--json"), StringComparison.Ordinal);
+            Assert.Null(await CacheHeader(secret, chat)); // no policy covers the key any more
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task The_CLI_reports_API_errors_and_an_unreachable_gateway_with_distinct_exit_codes()
     {
         var (missing, _, missingError) = await Run(host.BaseUrl, GatewayHost.MasterKey, "quota-rules", "reset", "qr_missing");
@@ -137,6 +227,13 @@ public sealed class CliTests(GatewayHost host)
         var (code, output, error) = await Run(host.BaseUrl, GatewayHost.MasterKey, args);
         Assert.True(code == 0, $"tollgate {string.Join(' ', args)} exited {code}: {error}{output}");
         return output;
+    }
+
+    private async Task<string?> CacheHeader(string secret, string body)
+    {
+        using var response = await host.Proxy("/v1/chat/completions", secret, body);
+        Assert.Equal(200, (int)response.StatusCode);
+        return response.Headers.TryGetValues("X-Tollgate-Cache", out var values) ? values.Single() : null;
     }
 
     private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
