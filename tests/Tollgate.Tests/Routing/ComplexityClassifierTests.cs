@@ -14,7 +14,7 @@ namespace Tollgate.Tests.Routing;
 /// </summary>
 public sealed class ComplexityClassifierTests(ITestOutputHelper output)
 {
-    private const string PastedPage = """
+    internal const string PastedPage = """
         Our garden club was started in 1972 by a handful of neighbours who wanted to share seeds and advice. Today the
         club has around one hundred and fifty members, who meet on the first Saturday of every month in the community
         hall. Meetings usualy include a short talk, a seed swap and tea and cake, which many members say is the real
