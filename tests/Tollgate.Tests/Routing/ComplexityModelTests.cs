@@ -10,7 +10,8 @@ namespace Tollgate.Tests.Routing;
 
 /// <summary>
 /// The gateway's classifier, v4 (docs/complexity.md): v3 OR a logistic regression over the MiniLM embedding, Chinese
-/// prompts by v3 alone, with the frozen weights of <c>complexity-v4.json</c>.
+/// prompts by v3 alone, with the frozen weights of <c>complexity-v4.json</c>. Its fresh holdout, holdout4.jsonl, was
+/// written by someone else and added after v4 was frozen; it must keep the level measured then.
 /// </summary>
 public sealed class ComplexityModelTests(ITestOutputHelper output)
 {
@@ -93,6 +94,46 @@ public sealed class ComplexityModelTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"λ {ComplexityModel.Weights.Lambda}, threshold {ComplexityModel.Weights.Threshold}");
+    }
+
+    [Fact]
+    public void Holdout4_keeps_the_measured_accuracy_and_hard_recall()
+    {
+        var examples = Labelled("holdout4.jsonl");
+        Assert.Equal(240, examples.Count);
+        var model = Model;
+        var v4 = examples.Select(e => (e.Expected, e.Lang, Predicted: model.Classify(e.Prompt))).ToList();
+        var v3 = examples.Select(e => (e.Expected, e.Lang, Predicted: ComplexityClassifier.Classify(e.Prompt))).ToList();
+        var overall = Report("v4 on holdout4", v4);
+        Report("v3 on holdout4 (comparison)", v3);
+
+        // Measured once, after v4 was frozen (docs/complexity.md): 77.9 % accuracy, 74.8 % precision, 84.2 % recall. The
+        // issue's goal (≥ 85 % and ≥ 85 %) is not met; the test guards what was measured, not the goal.
+        Assert.True(overall.Accuracy >= 0.77, $"accuracy {overall.Accuracy:P1}");
+        Assert.True(overall.Recall >= 0.84, $"recall of hard prompts {overall.Recall:P1}");
+    }
+
+    private (double Accuracy, double Recall) Report(string title, List<(Complexity Expected, string Lang, Complexity Predicted)> results)
+    {
+        (double, double) Line(string label, IReadOnlyCollection<(Complexity Expected, string Lang, Complexity Predicted)> rows)
+        {
+            var tp = rows.Count(r => r.Expected == Complexity.High && r.Predicted == Complexity.High);
+            var fp = rows.Count(r => r.Expected == Complexity.Low && r.Predicted == Complexity.High);
+            var fn = rows.Count(r => r.Expected == Complexity.High && r.Predicted == Complexity.Low);
+            var accuracy = (double)rows.Count(r => r.Expected == r.Predicted) / rows.Count;
+            var precision = tp + fp == 0 ? 1 : (double)tp / (tp + fp);
+            var recall = tp + fn == 0 ? 1 : (double)tp / (tp + fn);
+            output.WriteLine($"{label}: accuracy {accuracy:P1}, precision {precision:P1}, recall {recall:P1}, n {rows.Count} (TP {tp}, FP {fp}, FN {fn})");
+            return (accuracy, recall);
+        }
+
+        var overall = Line(title, results);
+        foreach (var group in results.GroupBy(r => r.Lang).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Line("  " + group.Key, [.. group]);
+        }
+
+        return overall;
     }
 
     internal static List<(string Prompt, Complexity Expected, string Lang)> Labelled(params string[] files)
