@@ -97,6 +97,22 @@ internal sealed class LrCandidate(string name, double[][] x, bool[] y, (string L
         return result;
     }
 
+    /// <summary>The model at grid point <paramref name="g"/> trained on <paramref name="train"/>, warm-started down the grid as <see cref="Scores"/> does.</summary>
+    public LogReg Fit(int[] train, int g)
+    {
+        var xs = train.Select(i => x[i]).ToArray();
+        var ys = train.Select(i => y[i]).ToArray();
+        LogReg? warm = null;
+        for (var k = 0; k <= g; k++)
+        {
+            warm = LogReg.Fit(xs, ys, grid[k].Penalty, warm);
+        }
+
+        return warm!;
+    }
+
+    public double[] PenaltyAt(int g) => grid[g].Penalty;
+
     /// <summary>Penalty grids: λ for the first <paramref name="penalized"/> columns, λ·ratio for the rest up to <paramref name="reduced"/>, 0 after.</summary>
     public static (string, double[])[] Penalties(int penalized, int reduced, int free, double[] lambdas, double[] ratios)
     {
@@ -285,6 +301,18 @@ internal static class Eval
             return ([.. s.Select(v => v >= fixedT)], "fixed", fixedT, s);
         }
 
+        var (g, threshold, _) = Choose(c, train, data, y, seed);
+        var final = c.Scores(train, test)[g];
+        return ([.. final.Select(v => v >= threshold)], c.Grid[g], threshold, final);
+    }
+
+    /// <summary>
+    /// The grid point and threshold chosen by inner stratified CV on <paramref name="train"/> (folds seeded with
+    /// <paramref name="seed"/> + 1): the least cost 2·FN + FP of the out-of-fold scores, ties to the stronger penalty.
+    /// Also returns the out-of-fold scores of the chosen point, in the order of <paramref name="train"/>.
+    /// </summary>
+    public static (int Grid, double Threshold, double[] OutOfFold) Choose(ICandidate c, int[] train, List<Example> data, bool[] y, int seed)
+    {
         var grid = c.Grid.Length;
         var oof = new double[grid][];
         for (var g = 0; g < grid; g++)
@@ -315,8 +343,7 @@ internal static class Eval
         var ys = train.Select(i => y[i]).ToArray();
         var best = Enumerable.Range(0, grid).Select(g => (g, r: BestThreshold(oof[g], ys)))
             .OrderBy(x => x.r.Cost).ThenBy(x => x.g).First(); // ties: the earlier grid point (the stronger penalty)
-        var final = c.Scores(train, test)[best.g];
-        return ([.. final.Select(v => v >= best.r.Threshold)], c.Grid[best.g], best.r.Threshold, final);
+        return (best.g, best.r.Threshold, oof[best.g]);
     }
 }
 

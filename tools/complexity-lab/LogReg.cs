@@ -13,6 +13,8 @@ internal sealed class LogReg
     private readonly double[] _mean;
     private readonly double[] _scale;
     public double[] W { get; }
+    public IReadOnlyList<double> Mean => _mean;
+    public IReadOnlyList<double> Scale => _scale;
     public double B { get; private set; }
 
     private LogReg(double[] mean, double[] scale, double[] w, double b)

@@ -6,6 +6,8 @@ using Tollgate.Gateway.Routing;
 //   eval <truncation> [candidate,...] [repeats]    CV (5-fold, stratified, repeats × seeds) and tuning→holdout.jsonl
 //   latency <truncation> <threads>                 per-prompt tokenize+embed+score time over the 748 prompts
 //   info                                           token lengths and [UNK] shares per language
+//   export [path]                                  v4: train on all 748, write src/Tollgate.Gateway/Routing/complexity-v4.json
+//   measure <file.jsonl> [rounds]                  the gateway's v4 and v3 on one labelled file, with latency
 var truncations = new Dictionary<string, Truncation>
 {
     ["all"] = new("all", 510, 0),
@@ -36,6 +38,18 @@ if (command == "info")
         }
     }
 
+    return;
+}
+
+if (command == "export")
+{
+    Export.Run(repo, data, args.Length > 1 ? args[1] : Path.Combine(repo, "src", "Tollgate.Gateway", "Routing", "complexity-v4.json"));
+    return;
+}
+
+if (command == "measure")
+{
+    Export.Measure(repo, args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3);
     return;
 }
 

@@ -97,6 +97,7 @@ internal static partial class TollgateApp
         services.AddSingleton<Governance.InputCalibration>();
         services.AddSingleton<Governance.GovernanceStore>();
         services.AddSingleton<Routing.RouteTable>();
+        services.AddSingleton<Routing.ComplexityModel>();
         services.AddSingleton<Caching.CachePolicyTable>();
         services.AddSingleton<Caching.ResponseCache>();
         services.AddSingleton<Caching.TextEmbedder>();

@@ -13,7 +13,8 @@ internal enum Complexity
 }
 
 /// <summary>
-/// The built-in prompt-complexity classifier (docs/complexity.md): a logistic model over hand-designed, documented
+/// The lexical prompt-complexity model v3 (docs/complexity.md), the first part of the gateway's classifier v4
+/// (<see cref="ComplexityModel"/>, which routes use): a logistic model over hand-designed, documented
 /// features (cue lexicons in English, Chinese, German and Spanish, and a few structural counts), run in process on
 /// the CPU in microseconds. Long prompts are judged by their instruction part, the first and last
 /// <see cref="Window"/> characters, so that a pasted page weighs no more than its first and last lines.

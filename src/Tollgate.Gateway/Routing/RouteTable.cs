@@ -7,9 +7,11 @@ namespace Tollgate.Gateway.Routing;
 /// <summary>
 /// The routes (docs/api.md "Routes"): persisted in the <c>routes</c> table (the <see cref="Route"/> as JSON in
 /// <c>spec</c>), served from an immutable snapshot that every change replaces at once, so an edit applies to the very
-/// next request. Re-read by <see cref="Hosting.ConfigSync"/> when another replica changed the configuration.
+/// next request. Re-read by <see cref="Hosting.ConfigSync"/> when another replica changed the configuration. Whenever a
+/// loaded route has a <c>complexity</c> rule, the complexity model is warmed (in the background, once), so the first
+/// classified call does not wait for the embedding model; without such a rule the model is never loaded.
 /// </summary>
-internal sealed class RouteTable(Database db)
+internal sealed class RouteTable(Database db, ComplexityModel complexity)
 {
     private volatile Snapshot _current = Snapshot.Empty;
 
@@ -36,6 +38,10 @@ internal sealed class RouteTable(Database db)
         }
 
         _current = new Snapshot(routes);
+        if (routes.Exists(r => r.Rules.Any(rule => rule.When.Complexity is not null)))
+        {
+            complexity.Warm();
+        }
     }
 
     /// <summary>Creates or replaces the route of <see cref="Route.Name"/> (its <c>created_at</c> stays that of the first save).</summary>

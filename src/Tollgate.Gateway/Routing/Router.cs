@@ -10,9 +10,10 @@ namespace Tollgate.Gateway.Routing;
 /// <summary>
 /// Turns a route into the targets one call tries, in order: the first chosen by the route's rules (first match wins)
 /// or else by weight, then its fallbacks; targets cooling down go last, targets that cannot serve the client's API
-/// (even translated) or whose provider does not exist are left out.
+/// (even translated) or whose provider does not exist are left out. The complexity classifier runs only when a rule
+/// with a <c>complexity</c> condition is evaluated (its other conditions held and no earlier rule matched), once a call.
 /// </summary>
-internal sealed class Router(RouteTable routes, ProviderRegistry providers, TargetCooldowns cooldowns)
+internal sealed class Router(RouteTable routes, ProviderRegistry providers, TargetCooldowns cooldowns, ComplexityModel complexity)
 {
     public const string ByRule = "rule";
     public const string ByWeight = "weight";
@@ -30,9 +31,10 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
         {
             var facts = new Lazy<RequestFacts>(RequestFacts.Read(body));
             var tokens = -1L;
+            Complexity? classified = null; // classified at most once a call, and only when a rule asks
             foreach (var rule in route.Rules)
             {
-                if (Holds(rule.When, key, attribution, headers, facts, body, ref tokens))
+                if (Holds(rule.When, key, attribution, headers, facts, body, ref tokens, ref classified))
                 {
                     return (rule.Model, ByRule);
                 }
@@ -104,7 +106,7 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
         return targets[^1].Model;
     }
 
-    private bool Holds(RouteCondition when, VirtualKey key, in Attribution attribution, IHeaderDictionary headers, Lazy<RequestFacts> facts, ReadOnlySpan<byte> body, ref long tokens)
+    private bool Holds(RouteCondition when, VirtualKey key, in Attribution attribution, IHeaderDictionary headers, Lazy<RequestFacts> facts, ReadOnlySpan<byte> body, ref long tokens, ref Complexity? classified)
     {
         if ((when.Team is { } team && team != attribution.Team)
             || (when.Project is { } project && project != attribution.Project)
@@ -141,7 +143,13 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
             return false;
         }
 
-        return when.Complexity is not { } complexity || ComplexityOf(facts.Value.LastUserTurn) == complexity;
+        if (when.Complexity is not { } wanted)
+        {
+            return true;
+        }
+
+        classified ??= complexity.Classify(facts.Value.LastUserTurn);
+        return wanted == (classified == Complexity.High ? "high" : "low");
     }
 
     private bool Matches(string pattern, string text)
@@ -156,8 +164,6 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
             return false;
         }
     }
-
-    private static string ComplexityOf(string text) => ComplexityClassifier.Classify(text) == Complexity.High ? "high" : "low";
 }
 
 /// <summary>One target a call may be sent to: its provider, the API the provider is spoken to in, and why it is tried.</summary>

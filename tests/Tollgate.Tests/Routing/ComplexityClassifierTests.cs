@@ -9,12 +9,13 @@ using Xunit.Abstractions;
 namespace Tollgate.Tests.Routing;
 
 /// <summary>
-/// The prompt-complexity classifier against its labelled sets (docs/complexity.md): the holdout set, written after
-/// the weights were frozen and never tuned on, must keep its measured level; the tuning sets are reported for comparison.
+/// v3, the lexical part of the gateway's classifier v4 (docs/complexity.md; v4 itself: <see cref="ComplexityModelTests"/>),
+/// against its labelled sets: holdout 3, written after v3 was frozen, must keep v3's measured level (v3 is unchanged
+/// inside v4); the tuning sets are reported for comparison.
 /// </summary>
 public sealed class ComplexityClassifierTests(ITestOutputHelper output)
 {
-    private const string PastedPage = """
+    internal const string PastedPage = """
         Our garden club was started in 1972 by a handful of neighbours who wanted to share seeds and advice. Today the
         club has around one hundred and fifty members, who meet on the first Saturday of every month in the community
         hall. Meetings usualy include a short talk, a seed swap and tea and cake, which many members say is the real
@@ -29,16 +30,15 @@ public sealed class ComplexityClassifierTests(ITestOutputHelper output)
         """;
 
     [Fact]
-    public void Holdout_set_keeps_the_measured_accuracy_and_hard_recall()
+    public void V3_keeps_its_measured_level_on_holdout3()
     {
         var examples = Load("holdout.jsonl");
         Assert.True(examples.Count >= 200, $"holdout has {examples.Count} prompts");
 
         var overall = Report("holdout", examples);
 
-        // The issue's goal is accuracy ≥ 85 % and recall of hard prompts ≥ 85 %. v3 measured 83.7 % and 71.2 % on its fresh
-        // holdout (docs/complexity.md), so neither goal is shown; the test guards what was measured, not the goal.
-        // Raise both with the next model, measured on a holdout written after it was frozen.
+        // v3 measured 83.7 % and 71.2 % on holdout 3, its fresh holdout (docs/complexity.md). The routes' classifier is
+        // now v4, whose fresh holdout is holdout4.jsonl (ComplexityModelTests); holdout 3 is part of v4's training data.
         Assert.True(overall.Accuracy >= 0.83, $"accuracy {overall.Accuracy:P1}");
         Assert.True(overall.Recall >= 0.71, $"recall of hard prompts {overall.Recall:P1}");
     }

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Tollgate.Gateway.Caching;
 using Tollgate.Gateway.Routing;
 using Tollgate.Tests.Infrastructure;
 
@@ -271,6 +272,32 @@ public sealed class RoutedCallTests(GatewayHost host)
     }
 
     [Fact]
+    public async Task The_classifier_runs_only_when_a_rule_with_a_complexity_condition_is_evaluated()
+    {
+        var name = Save(
+            targets: ["mock/small"],
+            rules:
+            [
+                new RouteRule(new RouteCondition(Matches: "(?i)^translate"), "mock/translator"),
+                new RouteRule(new RouteCondition(Complexity: "high"), "mock/big"),
+                new RouteRule(new RouteCondition(Complexity: "low"), "mock/little"),
+            ]);
+        var plain = Save(targets: ["mock/small"], rules: [new RouteRule(new RouteCondition(Matches: "(?i)^translate"), "mock/translator")]);
+        var (_, key) = await host.CreateKey();
+        var classifier = host.Services.GetRequiredService<ComplexityModel>();
+        var before = classifier.Classifications;
+
+        // First match wins: an earlier rule that holds ends the evaluation before the complexity rules.
+        Assert.Equal("mock/translator", await Served(key, $$"""{"model":"{{name}}","messages":[{"role":"user","content":"Translate 'good night' into Spanish."}]}"""));
+        Assert.Equal("mock/small", await Served(key, $$"""{"model":"{{plain}}","messages":[{"role":"user","content":"Prove that the square root of 2 is irrational."}]}"""));
+        Assert.Equal(before, classifier.Classifications);
+
+        // Two complexity rules evaluated in one call classify the prompt once.
+        Assert.Equal("mock/little", await Served(key, $$"""{"model":"{{name}}","messages":[{"role":"user","content":"What is the capital of France?"}]}"""));
+        Assert.Equal(before + 1, classifier.Classifications);
+    }
+
+    [Fact]
     public async Task A_cheaper_rule_target_records_what_it_saved_against_the_first_target()
     {
         await Price("mock/pricey", 10m);
@@ -412,6 +439,57 @@ public sealed class RoutedCallTests(GatewayHost host)
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.First() : null;
+}
+
+/// <summary>The complexity classifier's embedding model is loaded only by a gateway that has a route with a complexity rule.</summary>
+public sealed class ComplexityModelLoadingTests
+{
+    [Fact]
+    public async Task A_gateway_without_a_complexity_rule_never_loads_the_embedding_model()
+    {
+        await using var host = new GatewayHost();
+        await host.InitializeAsync();
+        var route = Save(host, [new RouteRule(new RouteCondition(Matches: "(?i)prove"), "mock/big"), new RouteRule(new RouteCondition(MinInputTokens: 200), "mock/long")]);
+        var (_, key) = await host.CreateKey();
+
+        foreach (var prompt in new[] { "Prove that there are infinitely many primes of the form 4k+3.", "What is the capital of France?" })
+        {
+            using var response = await host.Proxy("/v1/chat/completions", key, $$"""{"model":"{{route}}","messages":[{"role":"user","content":"{{prompt}}"}]}""");
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        await Task.Delay(200); // a warm-up, had one started, would run in the background
+        Assert.False(host.Services.GetRequiredService<TextEmbedder>().Loaded);
+        Assert.Equal(0, host.Services.GetRequiredService<ComplexityModel>().Classifications);
+    }
+
+    [Fact]
+    public async Task A_route_with_a_complexity_rule_warms_the_embedding_model_when_the_routes_load()
+    {
+        await using var host = new GatewayHost();
+        await host.InitializeAsync();
+        var embedder = host.Services.GetRequiredService<TextEmbedder>();
+        Assert.False(embedder.Loaded);
+
+        Save(host, [new RouteRule(new RouteCondition(Complexity: "high"), "mock/big")]);
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!embedder.Loaded && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(embedder.Loaded);
+        Assert.Equal(0, host.Services.GetRequiredService<ComplexityModel>().Classifications);
+    }
+
+    private static string Save(GatewayHost host, RouteRule[] rules)
+    {
+        var name = "route-" + Guid.NewGuid().ToString("N")[..8];
+        host.Services.GetRequiredService<RouteTable>().Save(new Route(
+            name, [new RouteTarget("mock/echo"), new RouteTarget("mock/small")], rules, null, [], RetryPolicy.Default, CooldownPolicy.Default, DropUnsupportedParams: false, DateTimeOffset.UtcNow));
+        return name;
+    }
 }
 
 /// <summary>Routes whose target speaks the other API: the call is translated there and back, streaming included.</summary>
