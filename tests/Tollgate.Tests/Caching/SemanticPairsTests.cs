@@ -44,9 +44,15 @@ public sealed class SemanticPairsTests(ITestOutputHelper output)
 
         Report("holdout", pairs);
 
-        // Written before the guard was frozen, added after, measured once: its level is asserted as measured.
+        // Written before the guard was frozen, added after, measured once (docs/semantic-cache.md): at 0.95, 37 pairs served,
+        // 35 of them paraphrases (35/37 = 94.6 %; 45.5 % without the guard), recall 29.9 % with or without it. The two false hits
+        // ("most"/"least expensive", 文件/文件夹) are known and left in: changing the guard now would need a new holdout.
         var guarded = Served(pairs, 0.95, guard: true);
+        var bare = Served(pairs, 0.95, guard: false);
         output.WriteLine($"holdout at 0.95 with the guard: precision {Precision(guarded):P1}, recall {Recall(pairs, guarded):P1}");
+        Assert.True(Precision(guarded) >= 0.945, $"precision {Precision(guarded):P1}");
+        Assert.True(Recall(pairs, guarded) >= 0.299, $"recall {Recall(pairs, guarded):P1}");
+        Assert.True(Precision(bare) < 0.46, $"without the guard {Precision(bare):P1}");
     }
 
     private static double Precision(List<Pair> served) => served.Count == 0 ? 1 : (double)served.Count(p => p.Same) / served.Count;
