@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: the mock provider directly, Tollgate with full governance, and the Portkey gateway,
 # all in front of the same standalone mock, in one run on this machine, then the BenchmarkDotNet micro-benchmarks.
-# Prints markdown tables: load (paced rates and a saturated closed loop), goals of issue 5, micro-benchmarks.
+# Prints markdown tables: load (paced rates and a saturated closed loop; "tollgate-cache-hit" is a key whose every call
+# the exact-match response cache answers), goals of issue 5, micro-benchmarks.
 #   bash bench/run.sh            # full run (about 8 minutes)
 #   bash bench/run.sh --smoke    # a few seconds per target, no Portkey: checks the harness end to end
 # Environment: BENCH_DURATION (20s), BENCH_CONNECTIONS (32, closed loop), BENCH_RATES ("500 1000 2000 4000"),
@@ -47,10 +48,16 @@ key_json=$(admin POST /admin/keys '{"name":"bench","owner":{"team":"bench"},"lim
 key=$(sed -E 's/.*"key":"([^"]+)".*/\1/' <<<"$key_json"); key_id=$(sed -E 's/.*"id":"([^"]+)".*/\1/' <<<"$key_json")
 admin POST /admin/quota-rules "{\"name\":\"bench\",\"limit_tokens\":1000000000000,\"cycle\":\"day\",\"consumers\":[\"key:$key_id\",\"team:bench\"]}" >/dev/null
 admin POST /admin/budgets '{"scope":"team","subject":"bench","period":"day","hard":1000000}' >/dev/null
+# A second key whose calls the exact-match response cache answers (the wrk body never changes: every call after the
+# first is a hit), to show the hit path beside the proxied one; same limits, quota and team budget as the first key.
+cached_json=$(admin POST /admin/keys '{"name":"bench-cached","owner":{"team":"bench"},"limits":{"rpm":100000000,"tpm":1000000000000},"budget":{"period":"month","hard":1000000}}')
+cached_key=$(sed -E 's/.*"key":"([^"]+)".*/\1/' <<<"$cached_json"); cached_id=$(sed -E 's/.*"id":"([^"]+)".*/\1/' <<<"$cached_json")
+admin POST /admin/cache-policies "{\"scope\":\"key\",\"subject\":\"$cached_id\"}" >/dev/null
 
 # name|url|model|key|pid|api
 targets=("direct|http://127.0.0.1:$mock_port/v1/chat/completions|echo||$mock_pid|chat"
          "tollgate|http://127.0.0.1:$gw_port/v1/chat/completions|mock/echo|$key|$gw_pid|chat"
+         "tollgate-cache-hit|http://127.0.0.1:$gw_port/v1/chat/completions|mock/echo|$cached_key|$gw_pid|chat"
          "direct-responses|http://127.0.0.1:$mock_port/v1/responses|echo||$mock_pid|responses"
          "tollgate-responses|http://127.0.0.1:$gw_port/v1/responses|mock/echo|$key|$gw_pid|responses")
 if [ $smoke -eq 0 ] && [ "${BENCH_PORTKEY:-1}" = "1" ]; then
@@ -151,6 +158,23 @@ if [ -n "$ledger_ns" ]; then
 fi
 rss=$(field 'tollgate|max' rss)
 goal "Tollgate peak RSS under load" "≤ 150 MB" "$rss MB" "$([ "$rss" -le 150 ] && echo 1 || echo 0)"
+
+# Issue 16: the exact-match cache's hit path beside the proxied call, and the memory the embedding model costs (a
+# semantic policy loads it; without one the gateway never does).
+rss_now() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+rss_before=$(rss_now "$gw_pid")
+admin POST /admin/cache-policies "{\"scope\":\"key\",\"subject\":\"$key_id\",\"semantic\":{\"enabled\":true}}" >/dev/null
+for _ in $(seq 1 100); do sleep 0.2; [ "$(rss_now "$gw_pid")" -gt $((rss_before + 50)) ] && break; done; sleep 1
+rss_after=$(rss_now "$gw_pid")
+hit50=$(field "tollgate-cache-hit|$top" p50); proxied50=$(field "tollgate|$top" p50)
+hit_rps=$(field 'tollgate-cache-hit|max' rps); proxied_rps=$(field 'tollgate|max' rps)
+echo
+echo "| goal (issue 16) | target | this run | |"
+echo "|---|---|---|---|"
+goal "exact hit vs proxied call, p50 at ${top}/s" "hit below proxied" "$hit50 µs vs $proxied50 µs" "$([ "$hit50" -lt "$proxied50" ] && echo 1 || echo 0)"
+goal "exact hit vs proxied call, closed loop" "hit above proxied" "$(printf '%.0f' "$hit_rps") vs $(printf '%.0f' "$proxied_rps") calls/s" "$(awk -v a="$hit_rps" -v b="$proxied_rps" 'BEGIN{print (a > b) ? 1 : 0}')"
+echo
+echo "Gateway RSS before a semantic policy: $rss_before MB; with the embedding model loaded: $rss_after MB."
 
 # The smoke run fails if Tollgate answered anything but 200 or recorded nothing.
 tg_errors=$(( $(field 'tollgate|max' errors) + $(field "tollgate|$top" errors) ))

@@ -17,8 +17,8 @@ internal static class CacheEndpoints
         admin.MapGet("/cache-policies", (CachePolicyTable policies) => AdminEndpoints.Json(policies.List()));
         admin.MapGet("/cache-policies/{id}", (string id, CachePolicyTable policies) =>
             policies.Find(id) is { } policy ? AdminEndpoints.Json(policy) : NotFound(id));
-        admin.MapPost("/cache-policies", (HttpRequest http, CachePolicyTable policies, TimeProvider time) => SaveAsync(null, http, policies, time));
-        admin.MapPatch("/cache-policies/{id}", (string id, HttpRequest http, CachePolicyTable policies, TimeProvider time) => SaveAsync(id, http, policies, time));
+        admin.MapPost("/cache-policies", (HttpRequest http, CachePolicyTable policies, TextEmbedder embedder, TimeProvider time) => SaveAsync(null, http, policies, embedder, time));
+        admin.MapPatch("/cache-policies/{id}", (string id, HttpRequest http, CachePolicyTable policies, TextEmbedder embedder, TimeProvider time) => SaveAsync(id, http, policies, embedder, time));
         admin.MapDelete("/cache-policies/{id}", (string id, CachePolicyTable policies) => policies.Delete(id) ? Results.NoContent() : NotFound(id));
         admin.MapDelete("/cache", PurgeAsync);
         admin.MapGet("/cache/stats", StatsAsync);
@@ -57,15 +57,13 @@ internal static class CacheEndpoints
             return ("'semantic.threshold' must be in (0, 1].", "semantic.threshold");
         }
 
-        return p.Semantic.Enabled
-            ? ("Semantic caching is not available in this version; leave 'semantic.enabled' false.", "semantic.enabled")
-            : null;
+        return null;
     }
 
     private static IResult NotFound(string id) => AdminEndpoints.NotFound($"No cache policy with id '{id}'.");
 
     /// <summary>Creates (id null) or edits a policy: an edit changes only the fields the body gives.</summary>
-    private static async Task<IResult> SaveAsync(string? id, HttpRequest http, CachePolicyTable policies, TimeProvider time)
+    private static async Task<IResult> SaveAsync(string? id, HttpRequest http, CachePolicyTable policies, TextEmbedder embedder, TimeProvider time)
     {
         CachePolicy? existing = null;
         if (id is not null && (existing = policies.Find(id)) is null)
@@ -87,6 +85,11 @@ internal static class CacheEndpoints
         }
 
         policies.Save(policy);
+        if (policy.Semantic.Enabled && !embedder.Loaded)
+        {
+            _ = Task.Run(embedder.Warm); // the model loads now, not on the policy's first call
+        }
+
         return existing is null ? Results.Json(policy, StoreJson.Options, statusCode: 201) : AdminEndpoints.Json(policy);
     }
 
@@ -113,7 +116,7 @@ internal static class CacheEndpoints
             return AdminEndpoints.Invalid("Purge a namespace with scope=key|team and a subject, or scope=global; no parameters purges everything.", "scope");
         }
 
-        var purged = await cache.Store.PurgeAsync(ns);
+        var purged = await cache.PurgeAsync(ns);
         return AdminEndpoints.Json(new { purged });
     }
 

@@ -28,12 +28,20 @@ internal static class CacheKey
         return hash.GetHashAndReset();
     }
 
-    /// <summary>The key of one embedding input: the namespace, model and path, the canonical rest of the request, and the input's JSON.</summary>
+    /// <summary>
+    /// The key of one embedding input: the namespace, model and path, the canonical rest of the request, and the input's
+    /// JSON (none: the key of the rest alone, as the semantic cache's context).
+    /// </summary>
     public static byte[] Compute(string ns, string model, string path, ReadOnlySpan<byte> canonicalRest, JsonElement input)
     {
         using var hash = Start(ns, model, path);
         hash.AppendData(canonicalRest);
         hash.AppendData([0]);
+        if (input.ValueKind == JsonValueKind.Undefined)
+        {
+            return hash.GetHashAndReset();
+        }
+
         var value = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(value, new JsonWriterOptions { Encoder = Storage.JsonOutput.Encoder }))
         {

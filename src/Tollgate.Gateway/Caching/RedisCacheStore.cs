@@ -15,6 +15,11 @@ internal sealed partial class RedisCacheStore(IConnectionMultiplexer redis, stri
 
     public async ValueTask<CacheEntry?> GetAsync(string ns, byte[] key)
     {
+        if (!redis.IsConnected)
+        {
+            return null; // no waiting for a timeout on every call while Redis is away
+        }
+
         try
         {
             var value = (byte[]?)await redis.GetDatabase().StringGetAsync(Key(ns, key));
@@ -29,6 +34,11 @@ internal sealed partial class RedisCacheStore(IConnectionMultiplexer redis, stri
 
     public async ValueTask SetAsync(string ns, byte[] key, CacheEntry entry, TimeSpan ttl)
     {
+        if (!redis.IsConnected)
+        {
+            return;
+        }
+
         try
         {
             await redis.GetDatabase().StringSetAsync(Key(ns, key), secrets.Seal(entry.Serialize()), ttl);

@@ -101,6 +101,7 @@ internal static partial class TollgateApp
         services.AddSingleton<Caching.CachePolicyTable>();
         services.AddSingleton<Caching.ResponseCache>();
         services.AddSingleton<Caching.TextEmbedder>();
+        services.AddSingleton<Caching.SemanticIndex>();
         services.AddSingleton<Governance.LinePlanner>();
         services.AddSingleton<Governance.GovernanceAlerts>();
         services.AddSingleton<Governance.Governor>();
@@ -182,6 +183,10 @@ internal static partial class TollgateApp
         services.GetRequiredService<Routing.RouteTable>().Load();
         services.GetRequiredService<Caching.CachePolicyTable>().Load();
         services.GetRequiredService<ConfigLoader>().Load();
+        if (services.GetRequiredService<Caching.CachePolicyTable>().AnySemantic)
+        {
+            _ = Task.Run(services.GetRequiredService<Caching.TextEmbedder>().Warm); // a semantic policy's first call does not wait for the model
+        }
         try
         {
             await services.GetRequiredService<Governance.CounterRebuilder>().RebuildAsync([.. keys.List()]);

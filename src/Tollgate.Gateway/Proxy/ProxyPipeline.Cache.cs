@@ -17,7 +17,7 @@ internal sealed partial class ProxyPipeline
     /// <summary>True when the cache answered (or an RPM limit refused the answer); false: a miss, the call goes on.</summary>
     private async Task<bool> ServeCachedAsync(HttpContext context, ClientProtocol client, CacheTicket ticket, VirtualKey key, Attribution attribution, ParsedRequest request, string requestId, long started)
     {
-        if (await cache.LookupAsync(ticket) is not { } entry || providers.Find(entry.Provider) is not { } provider)
+        if (await cache.LookupAsync(ticket) is not { Entry: var entry } hit || providers.Find(entry.Provider) is not { } provider)
         {
             return false;
         }
@@ -38,7 +38,7 @@ internal sealed partial class ProxyPipeline
         var routed = request.Model.IndexOf('/', StringComparison.Ordinal) < 0;
         var record = NewRecord(requestId, key, attribution, client.Operation, provider, model, request.Stream, route: routed ? request.Model : null);
         var price = prices.Find(provider, entry.Model);
-        record.CacheHit = "exact";
+        record.CacheHit = hit.Similarity is null ? "exact" : "semantic";
         record.Status = 200;
         record.ServedModel = entry.Model;
         record.CacheSavings = CostOf(entry);
@@ -46,7 +46,12 @@ internal sealed partial class ProxyPipeline
         record.Currency = price?.Currency ?? Pricing.PriceCatalog.DefaultCurrency;
 
         var http = context.Response;
-        http.Headers[ResponseCache.Header] = "hit";
+        http.Headers[ResponseCache.Header] = hit.Similarity is null ? "hit" : "semantic_hit";
+        if (hit.Similarity is { } similarity)
+        {
+            http.Headers[ResponseCache.SimilarityHeader] = Math.Round(similarity, 4).ToString(CultureInfo.InvariantCulture);
+        }
+
         http.Headers[ResponseCache.AgeHeader] = ((long)entry.AgeSeconds(time.GetUtcNow())).ToString(CultureInfo.InvariantCulture);
         http.Headers[ModelHeader] = model;
         http.Headers[CostHeader] = "0";

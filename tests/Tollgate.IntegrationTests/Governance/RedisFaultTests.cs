@@ -63,6 +63,32 @@ public sealed class RedisFaultTests
     }
 
     [Fact]
+    public async Task With_redis_unreachable_the_response_cache_is_skipped_and_calls_still_succeed()
+    {
+        await using var host = new GatewayHost(s =>
+        {
+            s.Redis = "127.0.0.1:1"; // nothing listens there
+            s.RedisPrefix = "down:";
+        });
+        await host.InitializeAsync();
+        var (id, key) = await host.CreateKey();
+        await host.AdminJson(HttpMethod.Post, "/admin/cache-policies", new { scope = "key", subject = id, semantic = new { enabled = true, threshold = 0.9 } });
+        var before = host.Mock.Log.Count;
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat());
+            Assert.Equal(200, (int)response.StatusCode);
+            Assert.Equal("miss", response.Headers.GetValues("X-Tollgate-Cache").Single());
+        }
+
+        using var embeddings = await host.Proxy("/v1/embeddings", key, """{"model":"mock/embed","input":["a","b"]}""");
+        Assert.Equal(200, (int)embeddings.StatusCode);
+        Assert.Equal(before + 3, host.Mock.Log.Count);
+        Assert.Equal(3, (await host.Records(id)).Count);
+    }
+
+    [Fact]
     public async Task Fail_open_and_fail_closed_are_settings()
     {
         await using var host = new GatewayHost(s =>

@@ -110,6 +110,91 @@ public sealed class ResponseCacheTests(GatewayHost host)
     }
 
     [Fact]
+    public async Task A_paraphrase_is_a_semantic_hit_and_a_near_miss_or_another_context_is_not()
+    {
+        var (id, key) = await host.CreateKey();
+        await Policy(new { scope = "key", subject = id, semantic = new { enabled = true, threshold = 0.85 } });
+        var system = "You are the assistant of shop " + Unique + ".";
+        string Ask(string question, string? otherSystem = null) =>
+            JsonSerializer.Serialize(new { model = "mock/echo", max_tokens = 8, messages = new object[] { new { role = "system", content = otherSystem ?? system }, new { role = "user", content = question } } });
+
+        using var first = await host.Proxy("/v1/chat/completions", key, Ask("What is the capital of France?"));
+        var firstBody = await first.Content.ReadAsStringAsync();
+        using var paraphrase = await host.Proxy("/v1/chat/completions", key, Ask("Tell me the capital city of France."));
+        var paraphraseBody = await paraphrase.Content.ReadAsStringAsync();
+        using var negation = await host.Proxy("/v1/chat/completions", key, Ask("What is not the capital of France?"));
+        using var otherContext = await host.Proxy("/v1/chat/completions", key, Ask("Tell me the capital city of France.", "You are a pirate."));
+
+        Assert.Equal("miss", Header(first, "X-Tollgate-Cache"));
+        Assert.Equal("semantic_hit", Header(paraphrase, "X-Tollgate-Cache"));
+        var similarity = double.Parse(Header(paraphrase, "X-Tollgate-Cache-Similarity")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(similarity, 0.85, 1.0);
+        Assert.Equal(firstBody, paraphraseBody);
+        Assert.Equal("miss", Header(negation, "X-Tollgate-Cache"));
+        Assert.Equal("miss", Header(otherContext, "X-Tollgate-Cache"));
+        var records = await host.Records(id);
+        Assert.Equal([null, "semantic", null, null], records.Select(r => r.Text("cache_hit")));
+        Assert.Equal(records[0].Cost, Money(records[1].Long("cache_savings_e10")));
+    }
+
+    [Fact]
+    public async Task A_request_ending_in_a_tool_result_is_never_matched_semantically()
+    {
+        var (id, key) = await host.CreateKey();
+        await Policy(new { scope = "key", subject = id, exact = false, semantic = new { enabled = true, threshold = 0.5 } });
+        var marker = Unique;
+        string WithToolResult(string result) => JsonSerializer.Serialize(new
+        {
+            model = "mock/echo",
+            max_tokens = 8,
+            messages = new object[]
+            {
+                new { role = "user", content = "Weather in Paris? " + marker },
+                new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = "call_1", type = "function", function = new { name = "weather", arguments = "{}" } } } },
+                new { role = "tool", tool_call_id = "call_1", content = result },
+            },
+        });
+
+        using var first = await host.Proxy("/v1/chat/completions", key, WithToolResult("sunny, 21 C"));
+        using var second = await host.Proxy("/v1/chat/completions", key, WithToolResult("rain, 12 C"));
+
+        Assert.Equal("bypass", Header(first, "X-Tollgate-Cache"));
+        Assert.Equal("bypass", Header(second, "X-Tollgate-Cache"));
+        Assert.Equal(2, Sent(marker));
+    }
+
+    [PostgresFact]
+    public async Task Two_replicas_share_exact_and_semantic_entries_through_redis()
+    {
+        var (replica, url) = await host.StartReplicaAsync();
+        await using (replica)
+        {
+            var (id, key) = await host.CreateKey();
+            await Policy(new { scope = "key", subject = id, semantic = new { enabled = true, threshold = 0.85 } });
+            var marker = Unique;
+            string Ask(string question) =>
+                JsonSerializer.Serialize(new { model = "mock/echo", max_tokens = 8, messages = new object[] { new { role = "system", content = "Shop " + marker }, new { role = "user", content = question } } });
+
+            async Task<string?> CacheOn(string baseUrl, string body)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, baseUrl + "/v1/chat/completions") { Content = new StringContent(body) };
+                request.Headers.Authorization = new("Bearer", key);
+                using var response = await host.Http.SendAsync(request);
+                Assert.Equal(200, (int)response.StatusCode);
+                return Header(response, "X-Tollgate-Cache");
+            }
+
+            // The replica's semantic index subscribes to announcements when it starts (not awaited: give it time).
+            await Task.Delay(500);
+            Assert.Equal("miss", await CacheOn(host.BaseUrl, Ask("What is the capital of France?")));
+            Assert.Equal("hit", await CacheOn(url, Ask("What is the capital of France?")));
+            Assert.Equal("semantic_hit", await CacheOn(url, Ask("Tell me the capital city of France.")));
+            Assert.Equal(1, Sent(marker));
+            await replica.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task Two_keys_share_entries_only_when_a_policy_puts_them_in_one_namespace()
     {
         var team = "team-" + Unique;
