@@ -93,7 +93,10 @@ internal static class CacheEndpoints
         return existing is null ? Results.Json(policy, StoreJson.Options, statusCode: 201) : AdminEndpoints.Json(policy);
     }
 
-    /// <summary>Purges one namespace (<c>scope=key|team&amp;subject=…</c>, or <c>scope=global</c>) or, without parameters, every entry.</summary>
+    /// <summary>
+    /// Purges one namespace (<c>scope=key|team&amp;subject=…</c>; <c>scope=global</c> every policy's global namespace, or
+    /// with <c>subject=&lt;policy id&gt;</c> that policy's) or, without parameters, every entry.
+    /// </summary>
     private static async Task<IResult> PurgeAsync(HttpRequest http, ResponseCache cache)
     {
         var scope = http.Query["scope"].ToString();
@@ -105,7 +108,7 @@ internal static class CacheEndpoints
         }
         else if (scope == CachePolicy.Global)
         {
-            ns = CachePolicy.Global;
+            ns = subject.Length > 0 ? CachePolicy.Global + ":" + subject : CachePolicy.Global; // a policy's global namespace, or all of them
         }
         else if (scope is "key" or "team" && subject.Length > 0)
         {

@@ -41,11 +41,12 @@ internal sealed record CachePolicy(
 
     /// <summary>
     /// The namespace a call's entries live in: its key's own unless the policy shares them with the key's team (a call
-    /// without a team keeps its key's) or with everyone. Two calls share entries only when this is equal.
+    /// without a team keeps its key's) or with every call the policy covers (the policy's own global namespace: two
+    /// global policies do not share). Two calls share entries only when this is equal.
     /// </summary>
     public string NamespaceFor(string keyId, string? team) => Share switch
     {
-        Global => Global,
+        Global => Global + ":" + Id,
         "team" when !string.IsNullOrEmpty(team) => "team:" + team,
         _ => "key:" + keyId,
     };

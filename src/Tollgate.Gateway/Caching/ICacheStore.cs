@@ -11,7 +11,7 @@ internal interface ICacheStore
 
     ValueTask SetAsync(string ns, byte[] key, CacheEntry entry, TimeSpan ttl);
 
-    /// <summary>Removes a namespace's entries (null: all); how many went.</summary>
+    /// <summary>Removes the entries of a namespace and of the namespaces below it (<c>global</c>: every policy's global one; null: all); how many went.</summary>
     ValueTask<long> PurgeAsync(string? ns);
 
     ValueTask<(long Entries, long Bytes)> CountAsync();

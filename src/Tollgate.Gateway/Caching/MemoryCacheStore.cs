@@ -70,7 +70,7 @@ internal sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICach
             for (var node = _recent.First; node is not null;)
             {
                 var next = node.Next;
-                if (ns is null || node.Value.Ns == ns)
+                if (ns is null || node.Value.Ns == ns || node.Value.Ns.StartsWith(ns + ":", StringComparison.Ordinal))
                 {
                     Remove(node);
                     gone++;

@@ -142,7 +142,7 @@ internal sealed partial class SemanticIndex : IDisposable
         return dot;
     }
 
-    // A namespace is "key:…", "team:…" or "global"; the bucket id keeps it first so a purge finds its buckets.
+    // A namespace is "key:…", "team:…" or "global:<policy id>"; the bucket id keeps it first so a purge finds its buckets.
     private static string BucketId(string ns, byte[] context) => ns + ":" + Convert.ToHexString(context);
 
     private static byte[] Announcement(string bucketId, byte[] sealedEntry)

@@ -91,6 +91,13 @@ internal sealed partial class ProxyPipeline
         return true;
     }
 
+    /// <summary>
+    /// The client's body for one provider in the client's own API: the model name spliced in (and stream usage asked
+    /// for), or, for embeddings cached per input, a body with only the inputs the cache did not have.
+    /// </summary>
+    private static PooledBuffer Rewrite(PooledBuffer body, in ParsedRequest request, string upstreamModel, bool injected, CacheTicket? ticket) =>
+        ticket?.Inputs is { } inputs ? inputs.ForwardBody(body.Span, upstreamModel) : BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
+
     /// <summary>Whether the gateway may mark this call's prompt for the provider's cache (reserved at the cache-write price then).</summary>
     private static bool WritesCache(CacheTicket? ticket, Providers.Provider provider) =>
         ticket is { Policy.PromptCaching.AnthropicAuto: true } && provider.Kind == Providers.ProviderKind.Anthropic;

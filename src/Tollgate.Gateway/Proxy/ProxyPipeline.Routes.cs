@@ -311,7 +311,7 @@ internal sealed partial class ProxyPipeline
         if (Translation.Between(client.Api, target.Api) is not { } translation)
         {
             var injected = ProviderProtocol.SameAs(client).InjectsStreamUsage(request);
-            return new RouteRequest(WithPromptCaching(BodyRewriter.Rewrite(body.Span, request, target.UpstreamModel, injected), ticket, target.Provider, target.Api, target.UpstreamModel), injected, null, null);
+            return new RouteRequest(WithPromptCaching(Rewrite(body, request, target.UpstreamModel, injected, ticket), ticket, target.Provider, target.Api, target.UpstreamModel), injected, null, null);
         }
 
         var options = new TranslationOptions(target.UpstreamModel, (int)Math.Min(settings.DefaultOutputCap, int.MaxValue), route.DropUnsupportedParams, target.Provider.Kind);

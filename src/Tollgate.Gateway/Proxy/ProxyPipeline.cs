@@ -106,8 +106,7 @@ internal sealed partial class ProxyPipeline(
             // reserve against every limit, all or nothing; the rate-limit state goes out on refusals too.
             var upstreamModel = request.Model[(slash + 1)..];
             var injected = api.InjectsStreamUsage(request);
-            var rewritten = ticket?.Inputs is { } inputs && ticket.Keep ? inputs.ForwardBody(body.Span, upstreamModel) : BodyRewriter.Rewrite(body.Span, request, upstreamModel, injected);
-            using var forwardBody = WithPromptCaching(rewritten, ticket, provider, api.Api, upstreamModel);
+            using var forwardBody = WithPromptCaching(Rewrite(body, request, upstreamModel, injected, ticket), ticket, provider, api.Api, upstreamModel);
             var outputCap = client.Api == WireApi.Embeddings ? 0 : request.MaxTokens ?? settings.DefaultOutputCap;
             var (lease, refusal, rateHeaders) = await governor.ReserveAsync(key, attribution, provider, request.Model, upstreamModel, body.Memory, outputCap, calibrates: request.PreviousResponseId is null, writesCache: WritesCache(ticket, provider));
             if (rateHeaders is not null)

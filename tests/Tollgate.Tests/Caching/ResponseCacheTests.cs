@@ -390,6 +390,51 @@ public sealed class ResponseCacheTests(GatewayHost host)
     }
 
     [Fact]
+    public async Task Embeddings_through_a_route_send_only_the_inputs_not_cached()
+    {
+        var (id, key) = await host.CreateKey();
+        await Policy(new { scope = "key", subject = id });
+        var route = "embed-" + Unique;
+        await host.AdminJson(HttpMethod.Post, "/admin/routes", new { name = route, targets = new[] { new { model = "mock/embed" } } });
+        var m = Unique;
+        string Body(params string[] inputs) => JsonSerializer.Serialize(new { model = route, input = inputs });
+
+        using var direct = await host.Proxy("/v1/embeddings", key, JsonSerializer.Serialize(new { model = "mock/embed", input = new[] { $"{m} x" } }));
+        using var first = await host.Proxy("/v1/embeddings", key, Body($"{m} a", $"{m} b"));
+        var firstData = JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement.GetProperty("data");
+        using var second = await host.Proxy("/v1/embeddings", key, Body($"{m} c", $"{m} b"));
+        var secondData = JsonDocument.Parse(await second.Content.ReadAsStringAsync()).RootElement.GetProperty("data");
+
+        var sent = host.Mock.Log.Requests.Select(r => System.Text.Encoding.UTF8.GetString(r.Body)).Where(b => b.Contains(m, StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, sent.Count);
+        Assert.Equal([$"{m} c"], JsonDocument.Parse(sent[2]).RootElement.GetProperty("input").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal(firstData[1].GetProperty("embedding").GetRawText(), secondData[1].GetProperty("embedding").GetRawText());
+        Assert.NotEqual(firstData[0].GetProperty("embedding").GetRawText(), secondData[0].GetProperty("embedding").GetRawText());
+        Assert.Equal([0, 1], secondData.EnumerateArray().Select(d => d.GetProperty("index").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Two_global_policies_keep_their_entries_apart()
+    {
+        var (teamA, teamB) = ("ga-" + Unique, "gb-" + Unique);
+        var (_, keyA) = await host.CreateKey(new { name = "a-" + Unique, owner = new { team = teamA } });
+        var (_, keyB) = await host.CreateKey(new { name = "b-" + Unique, owner = new { team = teamB } });
+        var (_, keyA2) = await host.CreateKey(new { name = "a2-" + Unique, owner = new { team = teamA } });
+        await Policy(new { scope = "team", subject = teamA, share = "global" });
+        await Policy(new { scope = "team", subject = teamB, share = "global" });
+        var marker = Unique;
+
+        using var a = await host.Proxy("/v1/chat/completions", keyA, Chat(marker));
+        using var b = await host.Proxy("/v1/chat/completions", keyB, Chat(marker));
+        using var a2 = await host.Proxy("/v1/chat/completions", keyA2, Chat(marker));
+
+        Assert.Equal("miss", Header(a, "X-Tollgate-Cache"));
+        Assert.Equal("miss", Header(b, "X-Tollgate-Cache"));
+        Assert.Equal("hit", Header(a2, "X-Tollgate-Cache"));
+        Assert.Equal(2, Sent(marker));
+    }
+
+    [Fact]
     public async Task Purging_a_namespace_removes_its_entries_only()
     {
         var (idA, keyA) = await host.CreateKey();
