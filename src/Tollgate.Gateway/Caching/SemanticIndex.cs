@@ -225,9 +225,9 @@ internal sealed partial class SemanticIndex : IDisposable
 
     private void Keep(Bucket bucket, Entry entry)
     {
-        if (!bucket.Add(entry))
+        if (bucket.Add(entry) is { } replaced)
         {
-            return;
+            Interlocked.Add(ref _bytes, -replaced.Size); // its place in the eviction order finds it gone
         }
 
         _order.Enqueue((bucket, entry));
@@ -316,25 +316,21 @@ internal sealed partial class SemanticIndex : IDisposable
             }
         }
 
-        /// <summary>Adds the entry unless one with its key is there already (then it replaces it).</summary>
-        public bool Add(Entry entry)
+        /// <summary>Adds the entry; one with the same key (the same answer, stored again or heard back from Redis) goes and is returned.</summary>
+        public Entry? Add(Entry entry)
         {
             lock (_entries)
             {
-                var key = Convert.ToHexString(entry.Key);
-                if (!_keys.Add(key))
+                Entry? replaced = null;
+                if (!_keys.Add(Convert.ToHexString(entry.Key)))
                 {
                     var index = _entries.FindIndex(e => e.Key.AsSpan().SequenceEqual(entry.Key));
-                    if (index >= 0)
-                    {
-                        _entries[index] = entry;
-                    }
-
-                    return false;
+                    replaced = _entries[index];
+                    _entries.RemoveAt(index);
                 }
 
                 _entries.Add(entry);
-                return true;
+                return replaced;
             }
         }
 

@@ -144,7 +144,7 @@ internal sealed partial class ProxyPipeline
                     var more = (@try < route.Retry.Attempts || t < chain.Count - 1) && !context.RequestAborted.IsCancellationRequested;
                     if (failure is null || !more)
                     {
-                        await SettleAsync(context, received, meter, body, target.Provider, record, started, lease, final: true, savingsBase);
+                        await SettleAsync(context, received, meter, body, target.Provider, record, started, lease, final: true, savingsBase, ticket);
                         await NoteHealthAsync(target.Model, failure, route);
                         using (var last = new Attempted(target, received, meter, record, forward.Translation))
                         {

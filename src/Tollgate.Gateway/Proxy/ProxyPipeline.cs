@@ -122,7 +122,6 @@ internal sealed partial class ProxyPipeline(
 
             // Forward → receive → settle → deliver.
             var record = NewRecord(requestId, key, attribution, client.Operation, provider, request.Model, request.Stream);
-            record.CacheSavings = ticket?.Inputs?.Savings(CostOf) ?? 0m;
             using var meter = api.CreateMeter(injected);
             await ExchangeAsync(context, client, new UpstreamRequest(HttpMethod.Post, api.Endpoint(provider), forwardBody.Memory, provider, context.Request.Headers), meter, body, record, started, lease, ticket);
         }
@@ -256,7 +255,7 @@ internal sealed partial class ProxyPipeline(
     private async Task ExchangeAsync(HttpContext context, ClientProtocol client, UpstreamRequest call, UsageMeter meter, PooledBuffer requestBody, UsageRecord record, long started, Governance.Reservation lease, Caching.CacheTicket? ticket = null)
     {
         using var received = await ForwardAsync(context, call, meter, record, started, recorder: ticket?.Recorder);
-        await SettleAsync(context, received, meter, requestBody, call.Provider, record, started, lease);
+        await SettleAsync(context, received, meter, requestBody, call.Provider, record, started, lease, ticket: ticket);
         RememberOwner(client, call.Provider, record);
         await DeliverAsync(context, client, call.Provider, received, record, ticket: ticket);
     }
@@ -327,9 +326,10 @@ internal sealed partial class ProxyPipeline(
     /// and to telemetry. It runs before the client can have the end of the answer, so a report asked right after includes the call.
     /// An attempt of a routed call that a retry or fallback follows is not <paramref name="final"/>: what it was billed is
     /// charged to the limits and the reservation stays for the next attempt. <paramref name="savingsBase"/> is the price of
-    /// a route's first target, which the answer's routing savings are measured against.
+    /// a route's first target, which the answer's routing savings are measured against; a <paramref name="ticket"/> with
+    /// embedding inputs found in the cache gives a successful answer its cache savings.
     /// </summary>
-    private async Task SettleAsync(HttpContext context, Received received, UsageMeter meter, PooledBuffer requestBody, Provider provider, UsageRecord record, long started, Governance.Reservation lease, bool final = true, ModelPrice? savingsBase = null)
+    private async Task SettleAsync(HttpContext context, Received received, UsageMeter meter, PooledBuffer requestBody, Provider provider, UsageRecord record, long started, Governance.Reservation lease, bool final = true, ModelPrice? savingsBase = null, Caching.CacheTicket? ticket = null)
     {
         var status = received.Response.Status;
         if (received.Failure != UpstreamFailure.None)
@@ -375,6 +375,12 @@ internal sealed partial class ProxyPipeline(
         record.ProviderCacheSavings = price?.ProviderCacheSavings(usage) ?? 0m;
         record.ChargeAt(price);
         record.Currency = price?.Currency ?? PriceCatalog.DefaultCurrency;
+        if (final && record.Status < 400 && ticket?.Inputs is { } cachedInputs)
+        {
+            // Embeddings cached per input: the inputs the cache had (and did not send) are what this answer saved.
+            record.CacheSavings = cachedInputs.Savings(CostOf);
+        }
+
         if (savingsBase is not null && record.Status < 400)
         {
             record.RoutingSavings = Math.Max(0m, savingsBase.Cost(usage) - record.Cost);

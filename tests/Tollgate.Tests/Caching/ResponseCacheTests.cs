@@ -411,6 +411,10 @@ public sealed class ResponseCacheTests(GatewayHost host)
         Assert.Equal(firstData[1].GetProperty("embedding").GetRawText(), secondData[1].GetProperty("embedding").GetRawText());
         Assert.NotEqual(firstData[0].GetProperty("embedding").GetRawText(), secondData[0].GetProperty("embedding").GetRawText());
         Assert.Equal([0, 1], secondData.EnumerateArray().Select(d => d.GetProperty("index").GetInt32()));
+        var records = await host.Records(id);
+        Assert.Equal(3, records.Count);
+        Assert.Equal(0, records[1].Long("cache_savings_e10"));
+        Assert.True(records[2].Long("cache_savings_e10") > 0, "the cached input is the routed call's saving");
     }
 
     [Fact]
