@@ -14,7 +14,8 @@ namespace Tollgate.Benchmarks;
 
 /// <summary>
 /// The response cache's own costs per call: the exact key of a chat request, an in-process store hit, a stored answer
-/// written as a stream, and one embedding of a prompt by the in-process model (its inverse is the throughput of one core).
+/// written as a stream, the semantic guard on a short and a 40 KB pair, and one embedding of a prompt by the in-process
+/// model (its inverse is the throughput of one core).
 /// </summary>
 public class CacheBenchmarks
 {
@@ -25,6 +26,9 @@ public class CacheBenchmarks
     private static readonly byte[] Answer = Encoding.UTF8.GetBytes("""
         {"id":"chatcmpl-1","object":"chat.completion","created":1764500000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Create a second key, deploy it to every service, check that the old key no longer sees traffic in the usage report, then revoke it. Tollgate keys can overlap for as long as you need.","refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":48,"completion_tokens":41,"total_tokens":89}}
         """);
+
+    /// <summary>A pasted page of 40 KB, as a long prompt the guard compares.</summary>
+    private static readonly string Page = string.Concat(Enumerable.Repeat("The invoice lists every order of the month with its tax, and no refund is due. ", 500));
 
     private readonly ArrayBufferWriter<byte> _output = new(8192);
     private JsonDocument _document = null!;
@@ -63,6 +67,12 @@ public class CacheBenchmarks
         AnswerForms.WriteStream(WireApi.ChatCompletions, Answer, includeUsage: true, _output);
         return _output.WrittenCount;
     }
+
+    [Benchmark]
+    public bool GuardShortPair() => SemanticGuard.Compatible("Did Facebook ever acquire the company Instagram?", "Did Instagram ever acquire the company Facebook?");
+
+    [Benchmark]
+    public bool GuardLongPair() => SemanticGuard.Compatible(Page + "Summarize it.", Page + "Please summarize it.");
 
     [Benchmark]
     public float[] EmbedPrompt() => _embedder.Embed("How do I rotate my API key without downtime for the services that use it?");

@@ -1,11 +1,9 @@
-using System.Diagnostics;
 using Tollgate.Gateway.Caching;
-using Xunit.Abstractions;
 
 namespace Tollgate.Tests.Caching;
 
 /// <summary>The semantic cache's guard: one clear example of each false friend in each language, and paraphrases it lets through.</summary>
-public sealed class SemanticGuardTests(ITestOutputHelper output)
+public sealed class SemanticGuardTests
 {
     [Theory]
     // negation
@@ -116,47 +114,12 @@ public sealed class SemanticGuardTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Runs_in_microseconds_and_stays_linear_on_long_prompts()
+    public void Long_prompts_are_compared_to_their_end()
     {
-        var pairs = new (string, string)[]
-        {
-            ("How do I merge two dictionaries in Python 3?", "What's the best way to combine two dicts in Python 3?"),
-            ("Welche Medikamente darf man während der Schwangerschaft nehmen?", "Welche Medikamente darf man während der Schwangerschaft nicht nehmen?"),
-            ("如何在Python中读取CSV文件？", "Python怎么读取CSV文件？"),
-            ("Did Facebook ever acquire the company Instagram?", "Did Instagram ever acquire the company Facebook?"),
-        };
-        for (var i = 0; i < 5000; i++)
-        {
-            foreach (var (a, b) in pairs)
-            {
-                SemanticGuard.Compatible(a, b); // warm up, past the JIT's first tier
-            }
-        }
-
-        const int Rounds = 2000;
-        var watch = Stopwatch.StartNew();
-        for (var i = 0; i < Rounds; i++)
-        {
-            foreach (var (a, b) in pairs)
-            {
-                SemanticGuard.Compatible(a, b);
-            }
-        }
-
-        var perPair = watch.Elapsed.TotalMicroseconds / (Rounds * pairs.Length);
-
+        // Its speed is measured in bench (CacheBenchmarks.GuardShortPair, GuardLongPair), not here.
         var page = string.Concat(Enumerable.Repeat("The invoice lists every order of the month with its tax, and no refund is due. ", 500)); // 40 KB
-        var perLong = double.MaxValue;
-        for (var round = 0; round < 5; round++)
-        {
-            watch.Restart();
-            Assert.False(SemanticGuard.Compatible(page + "Summarize it.", page + "Summarize it in 3 lines."));
-            Assert.True(SemanticGuard.Compatible(page + "Summarize it.", page + "Please summarize it."));
-            perLong = Math.Min(perLong, watch.Elapsed.TotalMilliseconds / 2);
-        }
 
-        output.WriteLine($"{perPair:F1} µs per short pair, {perLong:F1} ms per 40 KB pair (best of 5)");
-        Assert.True(perPair < 100, $"{perPair:F1} µs per pair"); // generous for a loaded CI machine
-        Assert.True(perLong < 50, $"{perLong:F1} ms per long pair");
+        Assert.False(SemanticGuard.Compatible(page + "Summarize it.", page + "Summarize it in 3 lines."));
+        Assert.True(SemanticGuard.Compatible(page + "Summarize it.", page + "Please summarize it."));
     }
 }

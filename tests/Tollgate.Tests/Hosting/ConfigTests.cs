@@ -164,11 +164,53 @@ public sealed class ConfigTests
         Directory.Delete(dir, recursive: true);
     }
 
+    [Fact]
+    public async Task A_cache_policy_in_the_file_is_managed_and_caches_its_keys_calls()
+    {
+        var dir = Directory.CreateTempSubdirectory("tollgate-config").FullName;
+        var file = Path.Combine(dir, "tollgate.yaml");
+        await File.WriteAllTextAsync(file, """
+            cache_policies:
+              - id: cp_search
+                scope: team
+                subject: search
+                share: team
+                ttl_seconds: 600
+                models: [mock/*]
+                semantic: {enabled: false, threshold: 0.9}
+                prompt_caching: {anthropic_auto: true, openai_cache_key: true}
+            """);
+        await using var host = new GatewayHost(s => s.ConfigFile = file);
+        await host.InitializeAsync();
+
+        var policy = await host.AdminJson(HttpMethod.Get, "/admin/cache-policies/cp_search");
+        Assert.Equal("team", policy.GetProperty("scope").GetString());
+        Assert.Equal(600, policy.GetProperty("ttl_seconds").GetInt32());
+        Assert.Equal(0.9, policy.GetProperty("semantic").GetProperty("threshold").GetDouble());
+        Assert.True(policy.GetProperty("prompt_caching").GetProperty("openai_cache_key").GetBoolean());
+        Assert.True(policy.GetProperty("exact").GetBoolean());
+        using (var edit = await host.Admin(HttpMethod.Patch, "/admin/cache-policies/cp_search", new { ttl_seconds = 60 }))
+        {
+            await ApiErrors.AssertError(edit, "/admin/cache-policies/cp_search", 409, "managed_by_config");
+        }
+
+        var (_, key) = await host.CreateKey(new { name = "searcher", owner = new { team = "search" } });
+        using (await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat()))
+        {
+        }
+
+        using var second = await host.Proxy("/v1/chat/completions", key, GatewayHost.Chat());
+        Assert.Equal("hit", second.Headers.GetValues("X-Tollgate-Cache").Single());
+        Directory.Delete(dir, recursive: true);
+    }
+
     [Theory]
     [InlineData("routes:\n  - name: a/b\n    targets: [{model: mock/echo}]\n", "route a/b: 'name' may not contain '/'")]
     [InlineData("routes:\n  - name: r\n    targets: [{model: echo}]\n", "route r: 'targets[0].model'")]
     [InlineData("routes:\n  - name: r\n    targets: [{model: mock/echo}]\n    retry: {on: [429, 700]}\n", "route r: 'retry.on[1]'")]
     [InlineData("routes:\n  - name: r\n    targets: [{model: mock/echo}]\n  - name: r\n    targets: [{model: mock/echo}]\n", "route r: listed twice")]
+    [InlineData("cache_policies:\n  - id: c1\n    scope: team\n", "cache policy c1: A team policy needs a 'subject'")]
+    [InlineData("cache_policies:\n  - id: c1\n    ttl_seconds: 0\n", "cache policy c1: 'ttl_seconds'")]
     public void A_file_with_an_invalid_route_stops_the_start(string yaml, string message)
     {
         var file = Path.Combine(Path.GetTempPath(), "tollgate-bad-" + Guid.NewGuid().ToString("N") + ".yaml");

@@ -1,0 +1,26 @@
+using BenchmarkDotNet.Attributes;
+using Tollgate.Gateway.Routing;
+
+namespace Tollgate.Benchmarks;
+
+/// <summary>
+/// The lexical part of the complexity classifier (v3), per prompt: a short hard one, a chat question, and a pasted page
+/// with an easy instruction (read at its two ends). The embedding part is <see cref="CacheBenchmarks.EmbedPrompt"/>.
+/// </summary>
+public class ComplexityBenchmarks
+{
+    private const string Short = "Prove that there are infinitely many primes of the form 4k+3.";
+
+    private const string Question = "Our checkout service times out when the payment provider is slow. Should we retry the charge, and how do we avoid charging a customer twice?";
+
+    private static readonly string Page = string.Concat(Enumerable.Repeat("The quarterly report lists revenue by region, with notes on the new pricing and the hiring plan. ", 120)) + "\nFix the typos in the text above.";
+
+    [Benchmark]
+    public double ShortPrompt() => ComplexityClassifier.Score(Short);
+
+    [Benchmark]
+    public double ChatQuestion() => ComplexityClassifier.Score(Question);
+
+    [Benchmark]
+    public double PastedPage() => ComplexityClassifier.Score(Page);
+}
