@@ -13,14 +13,17 @@ namespace Tollgate.Gateway.Caching;
 /// </summary>
 internal static class CacheKey
 {
-    private static readonly string[] Ignored = ["stream", "stream_options", "user", "metadata"];
+    private static readonly string[] IgnoredMembers = ["stream", "stream_options", "user", "metadata"];
+
+    /// <summary>The top-level members no key hashes: they change how an answer is delivered or attributed, not the answer.</summary>
+    public static ReadOnlySpan<string> Ignored => IgnoredMembers;
 
     public static byte[] Compute(string ns, string model, string path, JsonElement body)
     {
         var canonical = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(canonical, new JsonWriterOptions { Encoder = Storage.JsonOutput.Encoder }))
         {
-            Write(writer, body, top: true);
+            WriteCanonical(writer, body, Ignored);
         }
 
         using var hash = Start(ns, model, path);
@@ -52,25 +55,48 @@ internal static class CacheKey
         return hash.GetHashAndReset();
     }
 
-    /// <summary>The canonical JSON of one value (for the semantic cache's hash of everything but the last user turn).</summary>
-    public static void Write(Utf8JsonWriter writer, JsonElement element, bool top = false)
+    /// <summary>
+    /// The canonical JSON of a request body without the members named in <paramref name="skip"/> (at the top only); the
+    /// member named <paramref name="replace"/>, if any, is written by <paramref name="replacement"/> instead of as it is.
+    /// Every key that hashes a body (exact, semantic context, embedding input) writes it here, so they canonicalize alike.
+    /// </summary>
+    public static void WriteCanonical(Utf8JsonWriter writer, JsonElement root, ReadOnlySpan<string> skip, string? replace = null, Action<Utf8JsonWriter, JsonElement>? replacement = null)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            Write(writer, root);
+            return;
+        }
+
+        writer.WriteStartObject();
+        foreach (var member in root.EnumerateObject().OrderBy(m => m.Name, StringComparer.Ordinal))
+        {
+            if (skip.Contains(member.Name))
+            {
+                continue;
+            }
+
+            writer.WritePropertyName(member.Name);
+            if (replacement is not null && member.Name == replace)
+            {
+                replacement(writer, member.Value);
+            }
+            else
+            {
+                Write(writer, member.Value);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The canonical JSON of one value.</summary>
+    public static void Write(Utf8JsonWriter writer, JsonElement element)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                writer.WriteStartObject();
-                foreach (var member in element.EnumerateObject().OrderBy(m => m.Name, StringComparer.Ordinal))
-                {
-                    if (top && Ignored.Contains(member.Name))
-                    {
-                        continue;
-                    }
-
-                    writer.WritePropertyName(member.Name);
-                    Write(writer, member.Value);
-                }
-
-                writer.WriteEndObject();
+                WriteCanonical(writer, element, []);
                 break;
             case JsonValueKind.Array:
                 writer.WriteStartArray();

@@ -15,6 +15,8 @@ namespace Tollgate.Gateway.Caching;
 /// </summary>
 internal sealed class EmbeddingInputs
 {
+    private static readonly string[] Ignored = ["input", "user", "metadata"];
+
     private readonly byte[][] _inputs;
     private readonly byte[][] _keys;
     private readonly CacheEntry?[] _found;
@@ -49,18 +51,11 @@ internal sealed class EmbeddingInputs
             return null;
         }
 
-        // Everything but the input (and the fields the exact key ignores) must match: dimensions, encoding_format, ...
+        // Everything but the input (and user and metadata) must match: dimensions, encoding_format, ...
         var restWriter = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(restWriter, new JsonWriterOptions { Encoder = Storage.JsonOutput.Encoder }))
         {
-            writer.WriteStartObject();
-            foreach (var member in root.EnumerateObject().Where(m => m.Name is not ("input" or "user" or "metadata")).OrderBy(m => m.Name, StringComparer.Ordinal))
-            {
-                writer.WritePropertyName(member.Name);
-                CacheKey.Write(writer, member.Value);
-            }
-
-            writer.WriteEndObject();
+            CacheKey.WriteCanonical(writer, root, Ignored);
         }
 
         var rest = restWriter.WrittenSpan.ToArray();

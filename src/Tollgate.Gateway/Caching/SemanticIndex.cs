@@ -284,11 +284,12 @@ internal sealed partial class SemanticIndex : IDisposable
         }
     }
 
-    /// <summary>The entries of one namespace and context.</summary>
+    /// <summary>The entries of one namespace and context, one per exact key.</summary>
     private sealed class Bucket(string id)
     {
-        private readonly List<Entry> _entries = [];
-        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+        // Ordered like the list it replaces: a lookup scans in arrival order (an answer stored again moves last), so
+        // entries equally similar to a query come out as before.
+        private readonly OrderedDictionary<byte[], Entry> _entries = new(KeyBytes.Instance);
 
         public string Id { get; } = id;
 
@@ -311,7 +312,7 @@ internal sealed partial class SemanticIndex : IDisposable
             {
                 lock (_entries)
                 {
-                    return _entries.Sum(e => e.Size);
+                    return _entries.Values.Sum(e => e.Size);
                 }
             }
         }
@@ -321,30 +322,18 @@ internal sealed partial class SemanticIndex : IDisposable
         {
             lock (_entries)
             {
-                Entry? replaced = null;
-                if (!_keys.Add(Convert.ToHexString(entry.Key)))
-                {
-                    var index = _entries.FindIndex(e => e.Key.AsSpan().SequenceEqual(entry.Key));
-                    replaced = _entries[index];
-                    _entries.RemoveAt(index);
-                }
-
-                _entries.Add(entry);
+                _entries.Remove(entry.Key, out var replaced);
+                _entries.Add(entry.Key, entry);
                 return replaced;
             }
         }
 
+        /// <summary>Removes this very entry; false when it is gone or its key now holds another (it was replaced).</summary>
         public bool Remove(Entry entry)
         {
             lock (_entries)
             {
-                if (!_entries.Remove(entry))
-                {
-                    return false;
-                }
-
-                _keys.Remove(Convert.ToHexString(entry.Key));
-                return true;
+                return _entries.TryGetValue(entry.Key, out var kept) && kept.Equals(entry) && _entries.Remove(entry.Key);
             }
         }
 
@@ -353,7 +342,7 @@ internal sealed partial class SemanticIndex : IDisposable
             var found = new List<(Entry Entry, double Similarity)>();
             lock (_entries)
             {
-                foreach (var entry in _entries)
+                foreach (var entry in _entries.Values)
                 {
                     if (entry.ExpiresMs > now && Similarity(entry.Vector, vector) is var similarity && similarity >= threshold)
                     {
@@ -364,6 +353,21 @@ internal sealed partial class SemanticIndex : IDisposable
 
             found.Sort((a, b) => b.Similarity.CompareTo(a.Similarity));
             return found.Count > limit ? found[..limit] : found;
+        }
+    }
+
+    /// <summary>Exact keys compared by their bytes.</summary>
+    private sealed class KeyBytes : IEqualityComparer<byte[]>
+    {
+        public static readonly KeyBytes Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(obj);
+            return hash.ToHashCode();
         }
     }
 }

@@ -33,32 +33,23 @@ internal sealed record SemanticQuery(string Text, byte[] Context)
         var rest = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(rest, new JsonWriterOptions { Encoder = Storage.JsonOutput.Encoder }))
         {
-            writer.WriteStartObject();
-            foreach (var member in root.EnumerateObject().Where(m => m.Name is not ("stream" or "stream_options" or "user" or "metadata")).OrderBy(m => m.Name, StringComparer.Ordinal))
+            CacheKey.WriteCanonical(writer, root, CacheKey.Ignored, list, static (output, turns) =>
             {
-                writer.WritePropertyName(member.Name);
-                if (member.Name == list && member.Value.ValueKind == JsonValueKind.Array)
+                if (turns.ValueKind != JsonValueKind.Array)
                 {
-                    // The turns before the last: the conversation the question is asked in.
-                    writer.WriteStartArray();
-                    foreach (var turn in member.Value.EnumerateArray().SkipLast(1))
-                    {
-                        CacheKey.Write(writer, turn);
-                    }
+                    output.WriteNullValue(); // a string input is the question itself: nothing was said before it
+                    return;
+                }
 
-                    writer.WriteEndArray();
-                }
-                else if (member.Name == list)
+                // The turns before the last: the conversation the question is asked in.
+                output.WriteStartArray();
+                foreach (var turn in turns.EnumerateArray().SkipLast(1))
                 {
-                    writer.WriteNullValue();
+                    CacheKey.Write(output, turn);
                 }
-                else
-                {
-                    CacheKey.Write(writer, member.Value);
-                }
-            }
 
-            writer.WriteEndObject();
+                output.WriteEndArray();
+            });
         }
 
         return new SemanticQuery(text, CacheKey.Compute(ns, model, path + "#semantic", rest.WrittenSpan, default));

@@ -1,3 +1,4 @@
+using Tollgate.Gateway.Hosting;
 using Tollgate.Tests.Infrastructure;
 
 namespace Tollgate.Tests;
@@ -8,12 +9,7 @@ public sealed class RedisFaultTests
     [Fact]
     public async Task An_unreachable_redis_refuses_budgeted_calls_with_503_and_lets_rate_limited_calls_through()
     {
-        await using var host = new GatewayHost(s =>
-        {
-            s.Redis = "127.0.0.1:1"; // nothing listens there
-            s.RedisPrefix = "down:";
-        });
-        await host.InitializeAsync();
+        await using var host = await WithRedisDown();
         var (budgetedId, budgeted) = await host.CreateKey(new { name = "budgeted", budget = new { period = "day", hard = 1m } });
         var (_, rateLimited) = await host.CreateKey(new { name = "rate-limited", limits = new { rpm = 10 } });
         var before = host.Mock.Log.Count;
@@ -33,12 +29,7 @@ public sealed class RedisFaultTests
     [Fact]
     public async Task With_redis_unreachable_routes_fall_back_and_cool_down_on_this_replica_alone()
     {
-        await using var host = new GatewayHost(s =>
-        {
-            s.Redis = "127.0.0.1:1"; // nothing listens there
-            s.RedisPrefix = "down:";
-        });
-        await host.InitializeAsync();
+        await using var host = await WithRedisDown();
         var name = "down-" + Guid.NewGuid().ToString("N")[..8];
         await host.AdminJson(HttpMethod.Post, "/admin/routes", new
         {
@@ -65,12 +56,7 @@ public sealed class RedisFaultTests
     [Fact]
     public async Task With_redis_unreachable_the_response_cache_is_skipped_and_calls_still_succeed()
     {
-        await using var host = new GatewayHost(s =>
-        {
-            s.Redis = "127.0.0.1:1"; // nothing listens there
-            s.RedisPrefix = "down:";
-        });
-        await host.InitializeAsync();
+        await using var host = await WithRedisDown();
         var (id, key) = await host.CreateKey();
         await host.AdminJson(HttpMethod.Post, "/admin/cache-policies", new { scope = "key", subject = id, semantic = new { enabled = true, threshold = 0.9 } });
         var before = host.Mock.Log.Count;
@@ -91,13 +77,11 @@ public sealed class RedisFaultTests
     [Fact]
     public async Task Fail_open_and_fail_closed_are_settings()
     {
-        await using var host = new GatewayHost(s =>
+        await using var host = await WithRedisDown(s =>
         {
-            s.Redis = "127.0.0.1:1";
             s.RateLimitsFailOpen = false;
             s.HardLimitsFailClosed = false;
         });
-        await host.InitializeAsync();
         var (_, budgeted) = await host.CreateKey(new { name = "budgeted", budget = new { period = "day", hard = 1m } });
         var (_, rateLimited) = await host.CreateKey(new { name = "rate-limited", limits = new { rpm = 10 } });
 
@@ -141,5 +125,18 @@ public sealed class RedisFaultTests
         }
 
         Assert.Equal(200, status);
+    }
+
+    /// <summary>A started gateway whose Redis is an address nothing listens on, with <paramref name="configure"/>'s settings on top.</summary>
+    private static async Task<GatewayHost> WithRedisDown(Action<GatewaySettings>? configure = null)
+    {
+        var host = new GatewayHost(s =>
+        {
+            s.Redis = "127.0.0.1:1"; // nothing listens there
+            s.RedisPrefix = "down:";
+            configure?.Invoke(s);
+        });
+        await host.InitializeAsync();
+        return host;
     }
 }

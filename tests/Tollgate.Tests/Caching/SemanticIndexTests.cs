@@ -45,6 +45,23 @@ public sealed class SemanticIndexTests
     }
 
     [Fact]
+    public async Task Dropping_a_replaced_entry_leaves_the_answer_that_replaced_it()
+    {
+        using var index = Index(64);
+        await index.AddAsync("key:k", ContextA, Unit(0), Key(1), "first", TimeSpan.FromMinutes(10));
+        await index.AddAsync("key:k", ContextA, Unit(1), Key(2), "other", TimeSpan.FromMinutes(10));
+        var replaced = Assert.Single(await index.FindAsync("key:k", ContextA, Unit(0), 0.9)).Entry;
+        await index.AddAsync("key:k", ContextA, Unit(0), Key(1), "again", TimeSpan.FromMinutes(10));
+
+        index.Remove("key:k", ContextA, replaced);
+
+        Assert.Equal(2, index.Count);
+        Assert.Equal("again", Assert.Single(await index.FindAsync("key:k", ContextA, Unit(0), 0.9)).Entry.Text);
+        index.Remove("key:k", ContextA, Assert.Single(await index.FindAsync("key:k", ContextA, Unit(1), 0.9)).Entry);
+        Assert.Equal(1, index.Count);
+    }
+
+    [Fact]
     public async Task The_index_stays_within_its_memory_bound_oldest_first()
     {
         using var index = Index(1); // 1 MB: about 600 entries of 384 floats
