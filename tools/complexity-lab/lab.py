@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Trains, exports and measures the gateway's prompt-complexity classifier v5 (docs/complexity.md).
+"""Trains, exports and measures the gateway's prompt-complexity classifier v6 (docs/complexity.md).
 
-v5 is a logistic regression over TF-IDF weighted character n-grams (1 to 4 characters, within words: scikit-learn's
+v6 is a logistic regression over TF-IDF weighted character n-grams (1 to 4 characters, within words: scikit-learn's
 `char_wb` analyzer, sublinear term frequency, smoothed idf, L2-normalized rows) of the prompt's lowercased instruction
 part. The gateway scores it in C# (src/Tollgate.Gateway/Routing/ComplexityModel.cs) from the exported weights; a test
 checks that it reproduces this script's score for every labelled prompt.
@@ -9,8 +9,8 @@ checks that it reproduces this script's score for every labelled prompt.
 Needs Debian's python3-sklearn (bookworm: scikit-learn 1.2.1): `apt-get install -y python3-sklearn`.
 
   /usr/bin/python3 tools/complexity-lab/lab.py export            train on the training sets, write the weights and scores
-  /usr/bin/python3 tools/complexity-lab/lab.py validate          the design check: train on the first four sets, test on holdout4
-  /usr/bin/python3 tools/complexity-lab/lab.py measure holdout5  the frozen model on one labelled set, per language
+  /usr/bin/python3 tools/complexity-lab/lab.py validate          the design check: each other author's set held out in turn
+  /usr/bin/python3 tools/complexity-lab/lab.py measure holdout6  the frozen model on one labelled set, per language
 
 Deterministic: the same weights file on a rerun.
 """
@@ -26,9 +26,11 @@ from sklearn.model_selection import StratifiedKFold
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DATA = os.path.join(REPO, "tests", "Tollgate.Tests", "Routing", "complexity")
-WEIGHTS = os.path.join(REPO, "src", "Tollgate.Gateway", "Routing", "complexity-v5.json")
-SCORES = os.path.join(DATA, "v5-scores.json")
-TRAINING = ["tuning", "tuning2", "tuning3", "holdout", "holdout4"]
+WEIGHTS = os.path.join(REPO, "src", "Tollgate.Gateway", "Routing", "complexity-v6.json")
+SCORES = os.path.join(DATA, "v6-scores.json")
+TRAINING = ["tuning", "tuning2", "tuning3", "holdout", "holdout4", "holdout5"]
+# Sets written by other authors than the first four (each by someone who saw no model and no other prompts).
+OTHER_AUTHORS = ["holdout4", "holdout5"]
 LANGS = ["en", "zh", "de", "es"]
 
 # The instruction part: a prompt up to WHOLE_UP_TO characters whole, a longer one as its first and last WINDOW
@@ -40,6 +42,10 @@ MIN_DF = 2
 CS = [30, 100, 300, 1000]  # inverse L2 penalty, chosen by inner CV
 THRESHOLDS = np.round(np.arange(0.10, 0.90, 0.01), 2)
 SEED = 7
+# The threshold minimizes FN_COST · missed hard prompts + easy prompts sent High over the inner CV. v5 weighted a miss
+# twice (its holdout: recall 95.8 %, accuracy 81.2 %); with equal costs the recall of held-out authors stayed near 90 %
+# and the accuracy rose (`validate`), and the issue's goal weighs both.
+FN_COST = 1
 
 
 def instruction(prompt):
@@ -70,7 +76,7 @@ def score(model, prompts):
 
 
 def choose(examples):
-    """C and the threshold with the least 2·FN + FP over a stratified (language × label) 5-fold inner CV."""
+    """C and the threshold with the least FN_COST · FN + FP over a stratified (language × label) 5-fold inner CV."""
     prompts = [e[0] for e in examples]
     y = np.array([e[1] for e in examples])
     strata = [f"{e[2]}{e[1]}" for e in examples]
@@ -82,7 +88,7 @@ def choose(examples):
             oof[test] = score(model, [prompts[i] for i in test])
         for t in THRESHOLDS:
             high = oof >= t
-            cost = 2 * int((~high & y).sum()) + int((high & ~y).sum())
+            cost = FN_COST * int((~high & y).sum()) + int((high & ~y).sum())
             if best is None or cost < best[0]:
                 best = (cost, c, float(t), oof)
     return best
@@ -117,7 +123,7 @@ def export():
     v, lr = fit([e[0] for e in examples], y, c)
     vocabulary = sorted(v.vocabulary_.items())
     weights = {
-        "model": "complexity v5: L2 logistic regression over TF-IDF character 1-4-grams within words (scikit-learn char_wb)",
+        "model": "complexity v6: L2 logistic regression over TF-IDF character 1-4-grams within words (scikit-learn char_wb)",
         "made_by": "tools/complexity-lab/lab.py export (scikit-learn " + __import__("sklearn").__version__ + ")",
         "training_sets": TRAINING,
         "training_prompts": len(examples),
@@ -180,13 +186,15 @@ def write_scores(model):
 
 
 def validate():
-    """The design check made before v5 was frozen: trained on the first four sets (one author), tested on holdout4 (another)."""
-    examples = training_examples(TRAINING[:-1])
-    cost, c, threshold, _ = choose(examples)
-    held = load("holdout4")
-    model = fit([e[0] for e in examples], np.array([e[1] for e in examples]), c)
-    print(f"trained on {len(examples)} ({', '.join(TRAINING[:-1])}); inner CV chose C {c}, threshold {threshold}")
-    report("holdout4", held, score(model, [e[0] for e in held]), threshold)
+    """The design check: for each set written by another author, train on all other sets and test on it."""
+    for held_out in OTHER_AUTHORS:
+        sets = [s for s in TRAINING if s != held_out]
+        examples = training_examples(sets)
+        _, c, threshold, _ = choose(examples)
+        model = fit([e[0] for e in examples], np.array([e[1] for e in examples]), c)
+        held = load(held_out)
+        print(f"trained on {len(examples)} ({', '.join(sets)}); inner CV chose C {c}, threshold {threshold}")
+        report(held_out, held, score(model, [e[0] for e in held]), threshold)
 
 
 def measure(name):
