@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Tollgate.Gateway.Protocols.Translation;
 
 namespace Tollgate.Gateway.Routing;
 
@@ -12,7 +13,8 @@ internal readonly record struct RequestFacts(bool HasTools, bool HasImages, stri
 {
     public static RequestFacts Read(ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body);
+        // As deep as the request check lets a body be (a deeper one is refused before routing).
+        var reader = new Utf8JsonReader(body, Wire.ReaderOptions);
         using var document = JsonDocument.ParseValue(ref reader);
         var root = document.RootElement;
         var hasTools = root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0;

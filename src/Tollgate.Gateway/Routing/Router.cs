@@ -29,12 +29,12 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
     {
         if (route.Rules.Count > 0)
         {
-            var facts = new Lazy<RequestFacts>(RequestFacts.Read(body));
+            RequestFacts? facts = null; // read at most once a call, and only when a rule looks at the body
             var tokens = -1L;
             Complexity? classified = null; // classified at most once a call, and only when a rule asks
             foreach (var rule in route.Rules)
             {
-                if (Holds(rule.When, key, attribution, headers, facts, body, ref tokens, ref classified))
+                if (Holds(rule.When, key, attribution, headers, body, ref facts, ref tokens, ref classified))
                 {
                     return (rule.Model, ByRule);
                 }
@@ -106,7 +106,9 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
         return targets[^1].Model;
     }
 
-    private bool Holds(RouteCondition when, VirtualKey key, in Attribution attribution, IHeaderDictionary headers, Lazy<RequestFacts> facts, ReadOnlySpan<byte> body, ref long tokens, ref Complexity? classified)
+    private static RequestFacts Facts(ReadOnlySpan<byte> body, ref RequestFacts? facts) => facts ??= RequestFacts.Read(body);
+
+    private bool Holds(RouteCondition when, VirtualKey key, in Attribution attribution, IHeaderDictionary headers, ReadOnlySpan<byte> body, ref RequestFacts? facts, ref long tokens, ref Complexity? classified)
     {
         if ((when.Team is { } team && team != attribution.Team)
             || (when.Project is { } project && project != attribution.Project)
@@ -133,12 +135,12 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
             }
         }
 
-        if ((when.HasTools is { } tools && tools != facts.Value.HasTools) || (when.HasImages is { } images && images != facts.Value.HasImages))
+        if ((when.HasTools is { } tools && tools != Facts(body, ref facts).HasTools) || (when.HasImages is { } images && images != Facts(body, ref facts).HasImages))
         {
             return false;
         }
 
-        if (when.Matches is { } pattern && !Matches(pattern, facts.Value.LastUserTurn))
+        if (when.Matches is { } pattern && !Matches(pattern, Facts(body, ref facts).LastUserTurn))
         {
             return false;
         }
@@ -148,7 +150,7 @@ internal sealed class Router(RouteTable routes, ProviderRegistry providers, Targ
             return true;
         }
 
-        classified ??= complexity.Classify(facts.Value.LastUserTurn);
+        classified ??= complexity.Classify(Facts(body, ref facts).LastUserTurn);
         return wanted == (classified == Complexity.High ? "high" : "low");
     }
 
