@@ -4,8 +4,8 @@ using Tollgate.Gateway.Routing;
 namespace Tollgate.Benchmarks;
 
 /// <summary>
-/// The lexical part of the complexity classifier (v3), per prompt: a short hard one, a chat question, and a pasted page
-/// with an easy instruction (read at its two ends). The embedding part is <see cref="CacheBenchmarks.EmbedPrompt"/>.
+/// The complexity classifier (v6, character n-grams), per prompt: a short hard one, a chat question, and a pasted page
+/// with an easy instruction (read at its two ends).
 /// </summary>
 public class ComplexityBenchmarks
 {
@@ -15,12 +15,15 @@ public class ComplexityBenchmarks
 
     private static readonly string Page = string.Concat(Enumerable.Repeat("The quarterly report lists revenue by region, with notes on the new pricing and the hiring plan. ", 120)) + "\nFix the typos in the text above.";
 
-    [Benchmark]
-    public double ShortPrompt() => ComplexityClassifier.Score(Short);
+    [GlobalSetup]
+    public void Load() => _ = ComplexityModel.Weights;
 
     [Benchmark]
-    public double ChatQuestion() => ComplexityClassifier.Score(Question);
+    public double ShortPrompt() => ComplexityModel.Weights.Score(Short);
 
     [Benchmark]
-    public double PastedPage() => ComplexityClassifier.Score(Page);
+    public double ChatQuestion() => ComplexityModel.Weights.Score(Question);
+
+    [Benchmark]
+    public double PastedPage() => ComplexityModel.Weights.Score(Page);
 }

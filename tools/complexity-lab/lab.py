@@ -138,9 +138,10 @@ def export():
         # [n-gram, idf, weight] per feature, sorted by n-gram.
         "features": [[g, float(v.idf_[i]), float(lr.coef_[0][i])] for g, i in vocabulary],
     }
-    with open(WEIGHTS, "w", encoding="utf-8") as f:
-        json.dump(weights, f, ensure_ascii=False, indent=0)
-        f.write("\n")
+    features = weights.pop("features")
+    with open(WEIGHTS, "w", encoding="utf-8") as f:  # one feature a line
+        f.write(json.dumps(weights, ensure_ascii=False, indent=1)[:-2] + ',\n "features": [\n')
+        f.write(",\n".join(json.dumps(x, ensure_ascii=False) for x in features) + "\n ]\n}\n")
     print(f"wrote {WEIGHTS}: {len(vocabulary)} n-grams")
     write_scores((v, lr))
 

@@ -1,177 +1,247 @@
-using System.Globalization;
+using System.Buffers;
 using System.Text.Json;
-using Tollgate.Gateway.Caching;
 
 namespace Tollgate.Gateway.Routing;
 
-/// <summary>
-/// The gateway's prompt-complexity classifier, v4 (docs/complexity.md): the lexical v3 model
-/// (<see cref="ComplexityClassifier"/>) OR a logistic regression over the prompt's all-MiniLM-L6-v2 embedding
-/// (<see cref="TextEmbedder"/>, its first <see cref="Head"/> and last <see cref="Tail"/> word pieces). Chinese prompts
-/// (<see cref="IsChinese"/>) are judged by v3 alone: the model's vocabulary lacks most Chinese characters. The weights
-/// are frozen in <c>complexity-v4.json</c> (an embedded resource written by <c>tools/complexity-lab export</c>); the
-/// embedding model is loaded on first use or by <see cref="Warm"/>, so a gateway without a <c>complexity</c> rule never
-/// loads it.
-/// </summary>
-internal sealed class ComplexityModel(TextEmbedder embedder)
+/// <summary>How demanding a prompt is for a model: the value of a route rule's <c>when: {complexity: low|high}</c>.</summary>
+internal enum Complexity
 {
-    /// <summary>Word pieces embedded from the start of a prompt longer than <see cref="Head"/> + <see cref="Tail"/>.</summary>
-    public const int Head = 32;
+    /// <summary>A small model does it well: lookups, rewriting, translation, summaries, formatting, simple code, chat.</summary>
+    Low,
 
-    /// <summary>Word pieces embedded from the end of a prompt longer than <see cref="Head"/> + <see cref="Tail"/>.</summary>
-    public const int Tail = 32;
+    /// <summary>A small model would likely answer poorly: proofs, multi-step reasoning, non-trivial code, design, analysis.</summary>
+    High,
+}
 
-    /// <summary>A prompt is Chinese when at least this share of its letters are CJK ideographs (<see cref="IsChinese"/>).</summary>
-    public const double ChineseShare = 0.1;
-
+/// <summary>
+/// The gateway's prompt-complexity classifier, v6 (docs/complexity.md): a logistic regression over TF-IDF weighted
+/// character 1–4-grams taken within words of the prompt's lowercased instruction part. The weights are frozen in
+/// <c>complexity-v6.json</c> (an embedded resource written by <c>tools/complexity-lab/lab.py export</c>), loaded on first
+/// use or by <see cref="Warm"/>. Microseconds per prompt, no model provider, no embedding model.
+/// </summary>
+internal sealed class ComplexityModel
+{
     /// <summary>The embedded resource holding the frozen weights.</summary>
-    public const string WeightsResource = "Tollgate.Routing.complexity-v4.json";
+    public const string WeightsResource = "Tollgate.Routing.complexity-v6.json";
 
-    private static readonly Lazy<EmbeddingWeights> Frozen = new(() => EmbeddingWeights.Load(WeightsResource), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<NgramWeights> Frozen = new(() => NgramWeights.Load(WeightsResource), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private int _warming;
     private long _classifications;
 
-    /// <summary>The frozen weights of the embedding part.</summary>
-    public static EmbeddingWeights Weights => Frozen.Value;
+    /// <summary>The frozen weights.</summary>
+    public static NgramWeights Weights => Frozen.Value;
 
     /// <summary>How many prompts this instance has classified (tests check that a call whose rules do not ask runs none).</summary>
     public long Classifications => Interlocked.Read(ref _classifications);
 
-    /// <summary>Loads the embedding model and the weights in the background, once (when a route with a complexity rule is loaded).</summary>
+    /// <summary>Loads the weights in the background, once (when a route with a complexity rule is loaded).</summary>
     public void Warm()
     {
         if (Interlocked.Exchange(ref _warming, 1) == 0)
         {
-            _ = Task.Run(() =>
-            {
-                _ = Frozen.Value;
-                embedder.Warm();
-            });
+            _ = Task.Run(() => Frozen.Value);
         }
     }
 
-    /// <summary>
-    /// The complexity of a prompt (the last user turn's text): High when v3 says High; else, for a prompt that is not
-    /// Chinese, High when the embedding part says High. The embedding is computed only when v3 says Low (the OR is
-    /// decided without it otherwise) and the prompt is neither Chinese nor blank.
-    /// </summary>
+    /// <summary>The complexity of a prompt (the last user turn's text): High when its score reaches the frozen threshold.</summary>
     public Complexity Classify(string prompt)
     {
         Interlocked.Increment(ref _classifications);
-        if (ComplexityClassifier.Score(prompt) >= ComplexityClassifier.Threshold)
-        {
-            return Complexity.High;
-        }
-
-        if (IsChinese(prompt) || string.IsNullOrWhiteSpace(prompt))
-        {
-            return Complexity.Low;
-        }
-
-        return EmbeddingScore(prompt) >= Weights.Threshold ? Complexity.High : Complexity.Low;
-    }
-
-    /// <summary>The embedding part's logistic score, 0 to 1; at or above <see cref="EmbeddingWeights.Threshold"/> it says High.</summary>
-    public double EmbeddingScore(string prompt) => Weights.Score(embedder.Embed(prompt, Head, Tail));
-
-    /// <summary>
-    /// Whether a prompt is Chinese: at least <see cref="ChineseShare"/> of its letters (<see cref="char.IsLetter(char)"/>)
-    /// are CJK ideographs (U+4E00–9FFF, U+3400–4DBF, U+F900–FAFF). It agrees with the language label of all 748
-    /// labelled prompts the model was made with (Chinese ones have 14–100 %, the code-heavy ones the least; the others 0 %).
-    /// </summary>
-    public static bool IsChinese(ReadOnlySpan<char> text)
-    {
-        int letters = 0, ideographs = 0;
-        foreach (var c in text)
-        {
-            if (c is (>= '\u4E00' and <= '\u9FFF') or (>= '\u3400' and <= '\u4DBF') or (>= '\uF900' and <= '\uFAFF'))
-            {
-                ideographs++;
-                letters++;
-            }
-            else if (char.IsLetter(c))
-            {
-                letters++;
-            }
-        }
-
-        return ideographs > 0 && ideographs >= ChineseShare * letters;
+        return Weights.Score(prompt) >= Weights.Threshold ? Complexity.High : Complexity.Low;
     }
 }
 
 /// <summary>
-/// The logistic regression of v4's embedding part: logit = <see cref="Bias"/> + Σ weight_j · (x_j − mean_j) / scale_j over
-/// the 384 embedding dimensions; High at or above <see cref="Threshold"/>.
+/// v6's weights and its scoring, the same arithmetic as scikit-learn's <c>TfidfVectorizer(analyzer="char_wb",
+/// ngram_range=(1, 4), sublinear_tf=True)</c> followed by <c>LogisticRegression.predict_proba</c>: every word of the
+/// instruction part, padded with a space each side, yields its 1- to 4-character n-grams (a word shorter than n yields
+/// itself once); a known n-gram seen k times has the value (1 + ln k) · idf; the values are L2-normalized and the score is
+/// logistic(intercept + Σ weight · value). Unknown n-grams are ignored.
 /// </summary>
-internal sealed class EmbeddingWeights
+internal sealed class NgramWeights
 {
-    private readonly double[] _perDimension;
-    private readonly double _offset;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _index;
+    private readonly double[] _idf;
+    private readonly double[] _weight;
 
-    private EmbeddingWeights(double[] mean, double[] scale, double[] weights, double bias, double threshold, double lambda)
+    private NgramWeights(Dictionary<string, int> index, double[] idf, double[] weight, JsonElement root)
     {
-        Mean = mean;
-        Scale = scale;
-        Coefficients = weights;
-        Bias = bias;
-        Threshold = threshold;
-        Lambda = lambda;
-        // Folded once: logit = offset + Σ (weight_j / scale_j) · x_j.
-        _perDimension = new double[weights.Length];
-        _offset = bias;
-        for (var j = 0; j < weights.Length; j++)
+        _index = index.GetAlternateLookup<ReadOnlySpan<char>>();
+        _idf = idf;
+        _weight = weight;
+        Intercept = root.GetProperty("intercept").GetDouble();
+        Threshold = root.GetProperty("threshold").GetDouble();
+        C = root.GetProperty("c").GetDouble();
+        WholeUpTo = root.GetProperty("whole_up_to").GetInt32();
+        Window = root.GetProperty("window").GetInt32();
+        MinN = root.GetProperty("ngram_min").GetInt32();
+        MaxN = root.GetProperty("ngram_max").GetInt32();
+        if (MinN < 1 || MaxN < MinN || Window < 1 || WholeUpTo < 2 * Window || WholeUpTo > 4000) // the instruction part is on the stack
         {
-            _perDimension[j] = weights[j] / scale[j];
-            _offset -= _perDimension[j] * mean[j];
+            throw new InvalidDataException("complexity weights: invalid n-gram range or window");
         }
     }
 
-    public IReadOnlyList<double> Mean { get; }
+    /// <summary>How many n-grams the model knows.</summary>
+    public int Count => _idf.Length;
 
-    public IReadOnlyList<double> Scale { get; }
+    public double Intercept { get; }
 
-    public IReadOnlyList<double> Coefficients { get; }
-
-    public double Bias { get; }
-
+    /// <summary>A score at or above it is High.</summary>
     public double Threshold { get; }
 
-    /// <summary>The L2 penalty the weights were fitted with (for the docs; not used to score).</summary>
-    public double Lambda { get; }
+    /// <summary>The inverse L2 penalty the weights were fitted with (for the docs; not used to score).</summary>
+    public double C { get; }
 
-    public double Score(ReadOnlySpan<float> embedding)
+    /// <summary>A prompt up to this many characters is read whole; a longer one as its first and last <see cref="Window"/>.</summary>
+    public int WholeUpTo { get; }
+
+    public int Window { get; }
+
+    public int MinN { get; }
+
+    public int MaxN { get; }
+
+    /// <summary>The weight of one n-gram, or null when the model does not know it (for the docs and tests).</summary>
+    public double? WeightOf(string ngram) => _index.Dictionary.TryGetValue(ngram, out var i) ? _weight[i] : null;
+
+    /// <summary>The known n-grams with the largest weights toward <paramref name="high"/> (for the docs).</summary>
+    public IEnumerable<(string Ngram, double Weight)> Strongest(bool high, int count) =>
+        _index.Dictionary.Select(p => (p.Key, _weight[p.Value])).OrderBy(p => high ? -p.Item2 : p.Item2).ThenBy(p => p.Key, StringComparer.Ordinal).Take(count);
+
+    /// <summary>The logistic score of a prompt, 0 to 1. Allocates nothing once the weights are loaded.</summary>
+    public double Score(ReadOnlySpan<char> prompt)
     {
-        if (embedding.Length != _perDimension.Length)
+        // The instruction part, lowercased, whitespace runs collapsed to one space, with a space at each end: every word
+        // padded with a space each side is then a slice of it.
+        Span<char> text = stackalloc char[(prompt.Length <= WholeUpTo ? prompt.Length : (2 * Window) + 3) + 2];
+        var written = Instruction(prompt, text);
+        // A padded word of w characters has at most w n-grams of each length, and the padded words overlap by their spaces.
+        var found = ArrayPool<int>.Shared.Rent(2 * written * (MaxN - MinN + 1));
+        try
         {
-            throw new ArgumentException($"expected {_perDimension.Length} dimensions, got {embedding.Length}", nameof(embedding));
+            return Logistic(found.AsSpan(0, Ngrams(text[..written], found)));
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(found);
+        }
+    }
+
+    private int Instruction(ReadOnlySpan<char> prompt, Span<char> text)
+    {
+        var written = 0;
+        text[written++] = ' ';
+        if (prompt.Length <= WholeUpTo)
+        {
+            Append(prompt, text, ref written);
+        }
+        else
+        {
+            Append(prompt[..Window], text, ref written);
+            Append(" \n ", text, ref written);
+            Append(prompt[^Window..], text, ref written);
         }
 
-        var logit = _offset;
-        for (var j = 0; j < _perDimension.Length; j++)
+        if (text[written - 1] != ' ')
         {
-            logit += _perDimension[j] * embedding[j];
+            text[written++] = ' ';
         }
 
+        return written;
+    }
+
+    private static void Append(ReadOnlySpan<char> source, Span<char> text, ref int written)
+    {
+        foreach (var c in source)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                if (text[written - 1] != ' ')
+                {
+                    text[written++] = ' ';
+                }
+            }
+            else
+            {
+                text[written++] = char.ToLowerInvariant(c);
+            }
+        }
+    }
+
+    /// <summary>The indices of the known n-grams of every padded word, once per occurrence.</summary>
+    private int Ngrams(ReadOnlySpan<char> text, int[] found)
+    {
+        var count = 0;
+        for (var start = 0; start < text.Length - 1;)
+        {
+            var next = text[(start + 1)..].IndexOf(' ') + start + 1; // the space closing this word
+            var word = text[start..(next + 1)];
+            for (var n = MinN; n <= MaxN; n++)
+            {
+                for (var at = 0; at == 0 || at + n <= word.Length; at++)
+                {
+                    if (_index.TryGetValue(word.Slice(at, Math.Min(n, word.Length - at)), out var i))
+                    {
+                        found[count++] = i;
+                    }
+                }
+
+                if (word.Length <= n)
+                {
+                    break;
+                }
+            }
+
+            start = next;
+        }
+
+        return count;
+    }
+
+    private double Logistic(Span<int> found)
+    {
+        found.Sort();
+        double squares = 0, dot = 0;
+        for (var at = 0; at < found.Length;)
+        {
+            var i = found[at];
+            var run = at;
+            while (run < found.Length && found[run] == i)
+            {
+                run++;
+            }
+
+            var value = (1 + Math.Log(run - at)) * _idf[i];
+            squares += value * value;
+            dot += _weight[i] * value;
+            at = run;
+        }
+
+        var logit = Intercept + (squares > 0 ? dot / Math.Sqrt(squares) : 0);
         return 1 / (1 + Math.Exp(-logit));
     }
 
-    public static EmbeddingWeights Load(string resource)
+    public static NgramWeights Load(string resource)
     {
-        using var stream = typeof(EmbeddingWeights).Assembly.GetManifestResourceStream(resource)
+        using var stream = typeof(NgramWeights).Assembly.GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException($"The embedded resource {resource} is missing.");
         using var json = JsonDocument.Parse(stream);
         var root = json.RootElement;
-        var mean = Vector(root, "mean");
-        var scale = Vector(root, "scale");
-        var weights = Vector(root, "weights");
-        if (mean.Length != TextEmbedder.Dimensions || scale.Length != mean.Length || weights.Length != mean.Length)
+        var features = root.GetProperty("features");
+        var count = features.GetArrayLength();
+        var index = new Dictionary<string, int>(count, StringComparer.Ordinal);
+        var idf = new double[count];
+        var weight = new double[count];
+        foreach (var feature in features.EnumerateArray())
         {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{resource}: expected {TextEmbedder.Dimensions} means, scales and weights"));
+            var i = index.Count;
+            index.Add(feature[0].GetString()!, i);
+            idf[i] = feature[1].GetDouble();
+            weight[i] = feature[2].GetDouble();
         }
 
-        return new EmbeddingWeights(mean, scale, weights, root.GetProperty("bias").GetDouble(), root.GetProperty("threshold").GetDouble(), root.GetProperty("lambda").GetDouble());
+        return new NgramWeights(index, idf, weight, root);
     }
-
-    private static double[] Vector(JsonElement root, string name) => [.. root.GetProperty(name).EnumerateArray().Select(v => v.GetDouble())];
 }
