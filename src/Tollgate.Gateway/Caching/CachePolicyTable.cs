@@ -72,7 +72,9 @@ internal sealed class CachePolicyTable(Database db)
         CachePolicy.Global => true,
         "key" => policy.Subject == key.Id,
         "team" => policy.Subject == attribution.Team,
-        "project" => policy.Subject == attribution.Project,
+        // X-Project-ID may attribute a project to a key without one; such a claim must not open the project's global
+        // namespace to any key that sends the header (a key or team namespace stays the caller's own).
+        "project" => policy.Subject == (policy.Share == CachePolicy.Global ? key.Owner.Project : attribution.Project),
         "plan" => policy.Subject == key.Plan,
         _ => false,
     };

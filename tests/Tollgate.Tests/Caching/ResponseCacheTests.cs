@@ -6,7 +6,7 @@ namespace Tollgate.Tests.Caching;
 /// <summary>
 /// The exact-match response cache against the mock provider: hits never reach the provider, namespaces keep keys and
 /// teams apart, request controls, records of hits, RPM counting and the admin API. Policies here are scoped to one
-/// test's key or team, so the shared gateway's other tests never see them.
+/// test's key, team or project, so the shared gateway's other tests never see them.
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class ResponseCacheTests(GatewayHost host)
@@ -224,6 +224,37 @@ public sealed class ResponseCacheTests(GatewayHost host)
         Assert.Equal(1, Sent(shared));
         Assert.Single(await host.Records(idB), r => r.Long("cache_savings_e10") > 0);
         Assert.DoesNotContain(await host.Records(idA), r => r.Long("cache_savings_e10") > 0);
+    }
+
+    [Fact]
+    public async Task A_project_claimed_by_header_never_joins_a_globally_shared_project_namespace()
+    {
+        var project = "project-" + Unique;
+        var (_, member) = await host.CreateKey(new { name = "member-" + Unique, owner = new { project } });
+        var (_, outsider) = await host.CreateKey(); // no project of its own: X-Project-ID may attribute one (docs/api.md)
+        var policy = await Policy(new { scope = "project", subject = project, share = "global" });
+        var marker = Unique;
+
+        using (var stored = await host.Proxy("/v1/chat/completions", member, Chat(marker)))
+        using (var claimed = await host.Proxy("/v1/chat/completions", outsider, Chat(marker), ("X-Project-ID", project)))
+        {
+            Assert.Equal("miss", Header(stored, "X-Tollgate-Cache"));
+            Assert.Null(Header(claimed, "X-Tollgate-Cache")); // not covered: the global namespace is for the project's own keys
+        }
+
+        Assert.Equal(2, Sent(marker));
+
+        // Sharing within the caller's own key or team is safe, so a claimed project is covered then (in its key's namespace).
+        await host.AdminJson(HttpMethod.Patch, "/admin/cache-policies/" + policy, new { share = "key" });
+        var own = Unique;
+        using (var first = await host.Proxy("/v1/chat/completions", outsider, Chat(own), ("X-Project-ID", project)))
+        using (var again = await host.Proxy("/v1/chat/completions", outsider, Chat(own), ("X-Project-ID", project)))
+        using (var other = await host.Proxy("/v1/chat/completions", member, Chat(own)))
+        {
+            Assert.Equal("miss", Header(first, "X-Tollgate-Cache"));
+            Assert.Equal("hit", Header(again, "X-Tollgate-Cache"));
+            Assert.Equal("miss", Header(other, "X-Tollgate-Cache"));
+        }
     }
 
     [Fact]
