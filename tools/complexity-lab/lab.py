@@ -147,16 +147,16 @@ def export():
 
 
 def frozen():
-    """The exported model as scikit-learn objects (what the gateway scores), rebuilt from the weights file."""
+    """The exported weights file, with an index from n-gram to (idf, weight)."""
     with open(WEIGHTS, encoding="utf-8") as f:
         w = json.load(f)
+    w["index"] = {g: (idf, coef) for g, idf, coef in w["features"]}
     return w
 
 
 def frozen_score(w, prompt):
     """Scores one prompt from the weights file alone, the way ComplexityModel does (a check on the export)."""
-    grams = {g: (idf, coef) for g, idf, coef in w["features"]} if "_index" not in w else w["_index"]
-    w["_index"] = grams
+    grams = w["index"]
     counts = {}
     for word in instruction(prompt).split():
         word = " " + word + " "
@@ -203,7 +203,6 @@ def measure(name):
     held = load(name)
     scores = np.array([frozen_score(w, e[0]) for e in held])
     report(name, held, scores, w["threshold"])
-    y = np.array([e[1] for e in held])
     for (prompt, label, lang), s in zip(held, scores):
         if (s >= w["threshold"]) != label:
             print(f"  miss {lang} {'high' if label else 'low '} {s:.2f}  {prompt[:110]!r}")
