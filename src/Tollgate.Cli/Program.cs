@@ -60,6 +60,18 @@ void Act(Command command, Func<ParseResult, AdminClient, CancellationToken, Task
     }
 });
 
+// A "delete" subcommand: DELETE <path><id>, then names what went.
+Command Deleting(string description, Argument<string> id, string path)
+{
+    var command = Cmd("delete", description, id);
+    Act(command, async (r, api, cancel) =>
+    {
+        await api.SendAsync(HttpMethod.Delete, path + Uri.EscapeDataString(r.GetValue(id)!), null, cancel);
+        AnsiConsole.MarkupLine($"[green]deleted[/] {Markup.Escape(r.GetValue(id)!)}");
+    });
+    return command;
+}
+
 // Prints the API's JSON (--json) or a table of the given columns.
 void Show(ParseResult result, JsonNode? node, params (string Header, Func<JsonNode, string?> Cell)[] columns)
 {
@@ -239,12 +251,7 @@ Act(budgetsCreate, async (r, api, cancel) => Show(r, await api.SendAsync(HttpMet
 }, cancel), budgetColumns));
 var budgetsList = Cmd("list", "List group budgets with their spend this period");
 Act(budgetsList, async (r, api, cancel) => Show(r, await api.GetAsync("/admin/budgets", cancel), budgetColumns));
-var budgetsDelete = Cmd("delete", "Delete a group budget", budgetId);
-Act(budgetsDelete, async (r, api, cancel) =>
-{
-    await api.SendAsync(HttpMethod.Delete, "/admin/budgets/" + Uri.EscapeDataString(r.GetValue(budgetId)!), null, cancel);
-    AnsiConsole.MarkupLine($"[green]deleted[/] {Markup.Escape(r.GetValue(budgetId)!)}");
-});
+var budgetsDelete = Deleting("Delete a group budget", budgetId, "/admin/budgets/");
 root.Subcommands.Add(Cmd("budgets", "Soft and hard budgets of teams, projects, users, cost centers, customers", budgetsCreate, budgetsList, budgetsDelete));
 
 // A --file's JSON object (- reads standard input); none: an empty object.
@@ -326,12 +333,7 @@ Act(routesCreate, async (r, api, cancel) => Show(r, await api.SendAsync(HttpMeth
 var routesEdit = Cmd("edit", "Change a route: only the fields --file, --target and --fallback give", routeName, routeFile, routeTargets, routeFallbacks);
 Act(routesEdit, async (r, api, cancel) =>
     Show(r, await api.SendAsync(HttpMethod.Patch, "/admin/routes/" + Uri.EscapeDataString(r.GetValue(routeName)!), await RouteBody(r, cancel), cancel), routeColumns));
-var routesDelete = Cmd("delete", "Delete a route", routeName);
-Act(routesDelete, async (r, api, cancel) =>
-{
-    await api.SendAsync(HttpMethod.Delete, "/admin/routes/" + Uri.EscapeDataString(r.GetValue(routeName)!), null, cancel);
-    AnsiConsole.MarkupLine($"[green]deleted[/] {Markup.Escape(r.GetValue(routeName)!)}");
-});
+var routesDelete = Deleting("Delete a route", routeName, "/admin/routes/");
 root.Subcommands.Add(Cmd("routes", "Routes: model names that pick targets by rule and weight, with downgrade, fallbacks and retries", routesList, routesGet, routesCreate, routesEdit, routesDelete));
 
 // ── reports ───────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -479,12 +481,7 @@ var policiesEdit = Cmd("edit", "Change a cache policy: only the fields --file an
 policiesEdit.Validators.Add(NoContradiction);
 Act(policiesEdit, async (r, api, cancel) =>
     Show(r, await api.SendAsync(HttpMethod.Patch, "/admin/cache-policies/" + Uri.EscapeDataString(r.GetValue(policyId)!), await PolicyBody(r, cancel), cancel), policyColumns));
-var policiesDelete = Cmd("delete", "Delete a cache policy (its entries stay until they expire or are purged)", policyId);
-Act(policiesDelete, async (r, api, cancel) =>
-{
-    await api.SendAsync(HttpMethod.Delete, "/admin/cache-policies/" + Uri.EscapeDataString(r.GetValue(policyId)!), null, cancel);
-    AnsiConsole.MarkupLine($"[green]deleted[/] {Markup.Escape(r.GetValue(policyId)!)}");
-});
+var policiesDelete = Deleting("Delete a cache policy (its entries stay until they expire or are purged)", policyId, "/admin/cache-policies/");
 root.Subcommands.Add(Cmd("cache-policies", "Response cache policies: who gets cached, how long, in which namespace", policiesList, policiesGet, policiesCreate, policiesEdit, policiesDelete));
 
 var stats = Cmd("stats", "Cache hits, misses and savings of a time range (default: everything), and what the cache holds now", from, to);
