@@ -27,6 +27,16 @@ public class AnswerFormsTests
 
     private static readonly TokenUsage Metered = new(Input: 2006, Cached: 1920, CacheWrite: 0, Output: 300, Reasoning: 64);
 
+    /// <summary>Chat Completions usage that carries <see cref="Metered"/>.</summary>
+    private static void AssertChatUsageIsMetered(JsonElement usage)
+    {
+        Assert.Equal(2006, usage.Num("prompt_tokens"));
+        Assert.Equal(300, usage.Num("completion_tokens"));
+        Assert.Equal(2306, usage.Num("total_tokens"));
+        Assert.Equal(1920, usage.GetProperty("prompt_tokens_details").Num("cached_tokens"));
+        Assert.Equal(64, usage.GetProperty("completion_tokens_details").Num("reasoning_tokens"));
+    }
+
     [Fact]
     public void Documented_chat_text_stream_becomes_a_chat_completion()
     {
@@ -84,12 +94,7 @@ public class AnswerFormsTests
         Assert.Equal(["get_weather", "get_weather"], calls.Select(c => c.GetProperty("function").Str("name")));
         Assert.Equal("""{"location": "Paris, France"}""", calls[0].GetProperty("function").Str("arguments"));
         Assert.Equal("""{"location": "Bogotá, Colombia"}""", calls[1].GetProperty("function").Str("arguments"));
-        var usage = answer.GetProperty("usage");
-        Assert.Equal(2006, usage.Num("prompt_tokens"));
-        Assert.Equal(300, usage.Num("completion_tokens"));
-        Assert.Equal(2306, usage.Num("total_tokens"));
-        Assert.Equal(1920, usage.GetProperty("prompt_tokens_details").Num("cached_tokens"));
-        Assert.Equal(64, usage.GetProperty("completion_tokens_details").Num("reasoning_tokens"));
+        AssertChatUsageIsMetered(answer.GetProperty("usage"));
     }
 
     [Fact]
@@ -98,12 +103,7 @@ public class AnswerFormsTests
         var withoutUsageChunk = DocExamples.ChatTextStream.Where(d => !d.Contains("\"choices\":[]", StringComparison.Ordinal)).ToArray();
 
         Assert.False(Json(AnswerForms.FromStream(WireApi.ChatCompletions, ChatSse(withoutUsageChunk))).Has("usage"));
-        var usage = Json(AnswerForms.FromStream(WireApi.ChatCompletions, ChatSse(withoutUsageChunk), Metered)).GetProperty("usage");
-        Assert.Equal(2006, usage.Num("prompt_tokens"));
-        Assert.Equal(300, usage.Num("completion_tokens"));
-        Assert.Equal(2306, usage.Num("total_tokens"));
-        Assert.Equal(1920, usage.GetProperty("prompt_tokens_details").Num("cached_tokens"));
-        Assert.Equal(64, usage.GetProperty("completion_tokens_details").Num("reasoning_tokens"));
+        AssertChatUsageIsMetered(Json(AnswerForms.FromStream(WireApi.ChatCompletions, ChatSse(withoutUsageChunk), Metered)).GetProperty("usage"));
     }
 
     [Fact]
